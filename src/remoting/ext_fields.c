@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/mem.h"
+#include "base/num.h"
 #include "rocketmq/error.h"
 
 void rmq_ext_init(rmq_ext_t *e)
@@ -88,31 +89,12 @@ bool rmq_ext_del(rmq_ext_t *e, const char *key)
     return true;
 }
 
-int rmq_parse_i64(const char *s, int64_t *out)
-{
-    /* Java's parseLong: optional sign, decimal digits only, no blanks. */
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    if (*p < '0' || *p > '9')
-        return ROCKETMQ_ERR__PROTOCOL;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return ROCKETMQ_ERR__PROTOCOL;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
-        return ROCKETMQ_ERR__PROTOCOL;
-    *out = (int64_t)v;
-    return 0;
-}
-
 int rmq_ext_get_i64(const rmq_ext_t *e, const char *key, int64_t *out)
 {
     const char *v = rmq_ext_get(e, key);
     if (!v)
         return ROCKETMQ_ERR__NOT_FOUND;
-    return rmq_parse_i64(v, out);
+    return rmq_parse_i64(v, out) == 0 ? 0 : ROCKETMQ_ERR__PROTOCOL;
 }
 
 int rmq_ext_get_i32(const rmq_ext_t *e, const char *key, int32_t *out)

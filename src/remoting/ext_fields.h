@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/num.h"
+
 typedef struct rmq_ext_kv {
     char *key;
     char *value;
@@ -38,8 +40,5 @@ bool rmq_ext_del(rmq_ext_t *e, const char *key);
 int rmq_ext_get_i32(const rmq_ext_t *e, const char *key, int32_t *out);
 int rmq_ext_get_i64(const rmq_ext_t *e, const char *key, int64_t *out);
 int rmq_ext_get_bool(const rmq_ext_t *e, const char *key, bool *out);
-
-/* Parses a whole decimal string as Java's Long.parseLong does. */
-int rmq_parse_i64(const char *s, int64_t *out);
 
 #endif

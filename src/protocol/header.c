@@ -1,0 +1,91 @@
+#include "protocol/header.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rocketmq/error.h"
+
+static int decode_field(const rmq_header_field_t *f, const rmq_ext_t *ext, char *base, char *err,
+                        size_t errlen)
+{
+    const char *v = rmq_ext_get(ext, f->name);
+    if (!v) {
+        if (f->required) {
+            snprintf(err, errlen, "the custom field <%s> is null", f->name);
+            return ROCKETMQ_ERR__PROTOCOL;
+        }
+        return 0;
+    }
+    int rc = 0;
+    switch (f->type) {
+    case RMQ_HF_STR:
+        *(const char **)(base + f->offset) = v;
+        break;
+    case RMQ_HF_I32:
+        rc = rmq_ext_get_i32(ext, f->name, (int32_t *)(base + f->offset));
+        break;
+    case RMQ_HF_I64:
+        rc = rmq_ext_get_i64(ext, f->name, (int64_t *)(base + f->offset));
+        break;
+    case RMQ_HF_BOOL:
+        rc = rmq_ext_get_bool(ext, f->name, (bool *)(base + f->offset));
+        break;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "the custom field <%s> has an invalid value \"%s\"", f->name, v);
+        return ROCKETMQ_ERR__PROTOCOL;
+    }
+    if (f->presence != RMQ_HF_NO_PRESENCE)
+        *(bool *)(base + f->presence) = true;
+    return 0;
+}
+
+int rmq_header_decode(const rmq_header_desc_t *d, const rmq_ext_t *ext, void *out, char *err,
+                      size_t errlen)
+{
+    (void)d->name;
+    for (size_t i = 0; i < d->nfields; i++) {
+        const rmq_header_field_t *f = &d->fields[i];
+        switch (f->type) {
+        case RMQ_HF_STR: *(const char **)((char *)out + f->offset) = NULL; break;
+        case RMQ_HF_I32: *(int32_t *)((char *)out + f->offset) = 0; break;
+        case RMQ_HF_I64: *(int64_t *)((char *)out + f->offset) = 0; break;
+        case RMQ_HF_BOOL: *(bool *)((char *)out + f->offset) = false; break;
+        }
+        if (f->presence != RMQ_HF_NO_PRESENCE)
+            *(bool *)((char *)out + f->presence) = false;
+    }
+    for (size_t i = 0; i < d->nfields; i++) {
+        int rc = decode_field(&d->fields[i], ext, out, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+void rmq_header_encode(const rmq_header_desc_t *d, const void *in, rmq_ext_t *ext)
+{
+    const char *base = in;
+    for (size_t i = 0; i < d->nfields; i++) {
+        const rmq_header_field_t *f = &d->fields[i];
+        if (f->presence != RMQ_HF_NO_PRESENCE && !*(const bool *)(base + f->presence))
+            continue;
+        switch (f->type) {
+        case RMQ_HF_STR: {
+            const char *s = *(const char *const *)(base + f->offset);
+            if (s)
+                rmq_ext_set(ext, f->name, s);
+            break;
+        }
+        case RMQ_HF_I32:
+            rmq_ext_set_i64(ext, f->name, *(const int32_t *)(base + f->offset));
+            break;
+        case RMQ_HF_I64:
+            rmq_ext_set_i64(ext, f->name, *(const int64_t *)(base + f->offset));
+            break;
+        case RMQ_HF_BOOL:
+            rmq_ext_set_bool(ext, f->name, *(const bool *)(base + f->offset));
+            break;
+        }
+    }
+}
