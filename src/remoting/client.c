@@ -65,6 +65,7 @@ static rmq_conn_t *get_conn(rmq_rclient_t *rc, const char *addr)
     c = rmq_conn_connect(rc->loop, addr, rc->opts.max_frame, rc->opts.connect_timeout_ms, &h);
     if (!rmq_conn_is_open(c)) /* failed at once (bad address): not pooled */
         return c;
+    rmq_conn_keep(c);
     rmq_smap_put(rc->pool, addr, c);
     return c;
 }
