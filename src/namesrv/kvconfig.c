@@ -1,15 +1,12 @@
 #include "namesrv/kvconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "protocol/bodies.h"
@@ -23,20 +20,6 @@ struct rmq_kvconfig {
 static void free_ns(void *p)
 {
     rmq_map_free(p, free);
-}
-
-static int read_file(const char *path, rmq_buf_t *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? 1 : -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rmq_buf_append(out, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 0;
 }
 
 static int load(rmq_kvconfig_t *kv, const rmq_buf_t *text, char *err, size_t errlen)
@@ -71,7 +54,7 @@ rmq_kvconfig_t *rmq_kvconfig_open(const char *path, char *err, size_t errlen)
     rmq_kvconfig_t *kv = rmq_calloc(1, sizeof(*kv));
     kv->table = rmq_map_new();
     rmq_buf_t text = RMQ_BUF_INIT;
-    int rc = read_file(path, &text);
+    int rc = rmq_file_read(path, &text);
     if (rc < 0) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
     } else if (rc == 0 && text.len > 0) {
@@ -122,84 +105,13 @@ static void encode(const rmq_kvconfig_t *kv, rmq_buf_t *out)
     json_decref(root);
 }
 
-static int mkdirs(const char *path)
-{
-    char *tmp = rmq_strdup(path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-            free(tmp);
-            return -1;
-        }
-        *p = '/';
-    }
-    free(tmp);
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* tmp -> write -> fsync -> close -> rename over the file -> fsync the
- * directory, so a crash leaves the old or the new file, never a torn one.
- * The previous content is kept as <path>.bak, as Apache RocketMQ does. */
-static int write_atomic(const char *path, const rmq_buf_t *data)
-{
-    if (mkdirs(path) != 0)
-        return -1;
-    rmq_buf_t tmp = RMQ_BUF_INIT, bak = RMQ_BUF_INIT;
-    rmq_buf_printf(&tmp, "%s.tmp", path);
-    rmq_buf_printf(&bak, "%s.bak", path);
-    int rc = -1;
-    int fd = open(rmq_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        rc = write_all(fd, data->data, data->len) == 0 && fsync(fd) == 0 ? 0 : -1;
-        if (close(fd) != 0)
-            rc = -1;
-    }
-    if (rc == 0) {
-        if (link(path, rmq_buf_cstr(&bak)) != 0 && errno == EEXIST) {
-            unlink(rmq_buf_cstr(&bak));
-            link(path, rmq_buf_cstr(&bak)); /* best effort: the .bak is a courtesy */
-        }
-        rc = rename(rmq_buf_cstr(&tmp), path);
-    }
-    if (rc != 0) {
-        unlink(rmq_buf_cstr(&tmp));
-    } else {
-        char *dir = rmq_strdup(path);
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-    rmq_buf_free(&tmp);
-    rmq_buf_free(&bak);
-    return rc;
-}
-
 static int persist(rmq_kvconfig_t *kv)
 {
     if (!kv->path)
         return 0; /* still loading */
     rmq_buf_t out = RMQ_BUF_INIT;
     encode(kv, &out);
-    int rc = write_atomic(kv->path, &out);
+    int rc = rmq_file_write_atomic(kv->path, out.data, out.len);
     rmq_buf_free(&out);
     if (rc != 0) {
         RMQ_LOGE("namesrv", "cannot write KV config to %s: %s", kv->path, strerror(errno));

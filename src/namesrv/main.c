@@ -14,6 +14,7 @@ static void usage(FILE *out)
             "usage: rmq-namesrv [-c FILE] [-p] [-h]\n"
             "  -c FILE  name server config file (Java properties: listenPort, kvConfigPath, ...)\n"
             "  -p       print the effective configuration and exit\n"
+            "  -m       print the configuration keys as a Markdown table and exit\n"
             "  -h       this help\n"
             "Environment: RMQ_LOG_LEVEL=error|warn|info|debug (default info).\n");
 }
@@ -26,10 +27,11 @@ int main(int argc, char **argv)
 
     const char *conf_file = NULL;
     int print = 0, opt;
-    while ((opt = getopt(argc, argv, "c:ph")) != -1) {
+    while ((opt = getopt(argc, argv, "c:pmh")) != -1) {
         switch (opt) {
         case 'c': conf_file = optarg; break;
         case 'p': print = 1; break;
+        case 'm': rmq_conf_print_markdown(rmq_namesrv_conf_defs, stdout); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -1,10 +1,13 @@
 /* The name server's request processor (DefaultRequestProcessor, 4.9.8):
  * one function per request code, each decoding its header, acting on the
  * route table or KV config, and answering. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/props.h"
@@ -409,6 +412,22 @@ static int apply_update(const char *key, const char *value, void *arg)
     return 0;
 }
 
+/* Writes the whole configuration to configStorePath, as Java's
+ * Configuration.persist does after an update. */
+static void persist_config(rmq_namesrv_t *ns)
+{
+    if (!ns->cfg.configStorePath || !*ns->cfg.configStorePath)
+        return;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    rmq_conf_print(rmq_namesrv_conf_defs, &ns->cfg, f);
+    fclose(f);
+    if (rmq_file_write_atomic(ns->cfg.configStorePath, text, len) != 0)
+        RMQ_LOGE("namesrv", "cannot write %s: %s", ns->cfg.configStorePath, strerror(errno));
+    free(text);
+}
+
 static void update_config(rmq_namesrv_t *ns, rmq_conn_t *conn, rmq_cmd_t *req)
 {
     update_ctx_t u = {ns, ROCKETMQ_ERR_SUCCESS, ""};
@@ -416,6 +435,8 @@ static void update_config(rmq_namesrv_t *ns, rmq_conn_t *conn, rmq_cmd_t *req)
     /* Two passes so that a refused key leaves the whole update unapplied. */
     if (text && rmq_props_parse(text, req->body_len, check_update, &u) == 0)
         rmq_props_parse(text, req->body_len, apply_update, &u);
+    if (text && u.code == ROCKETMQ_ERR_SUCCESS)
+        persist_config(ns);
     rmq_namesrv_cache_clear(ns);
     reply(conn, req, u.code, u.code ? u.err : NULL);
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rocketmq-c needs, if any is missing.
+set -euo pipefail
+pkgs=(cmake make gcc pkg-config libuv1-dev libjansson-dev zlib1g-dev libcmocka-dev clang)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,97 @@
+#include "base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+
+int rmq_file_read(const char *path, rmq_buf_t *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? 1 : -1;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rmq_buf_append(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+static int mkdirs(const char *path)
+{
+    char *tmp = rmq_strdup(path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+            free(tmp);
+            return -1;
+        }
+        *p = '/';
+    }
+    free(tmp);
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* tmp -> write -> fsync -> close -> rename over the file -> fsync the
+ * directory, so a crash leaves the old or the new file, never a torn one.
+ * The previous content is kept as <path>.bak, as Apache RocketMQ does. */
+int rmq_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    if (mkdirs(path) != 0)
+        return -1;
+    rmq_buf_t tmp = RMQ_BUF_INIT, bak = RMQ_BUF_INIT;
+    rmq_buf_printf(&tmp, "%s.tmp", path);
+    rmq_buf_printf(&bak, "%s.bak", path);
+    int rc = -1;
+    int fd = open(rmq_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        rc = write_all(fd, data, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+        if (close(fd) != 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        if (link(path, rmq_buf_cstr(&bak)) != 0 && errno == EEXIST) {
+            unlink(rmq_buf_cstr(&bak));
+            link(path, rmq_buf_cstr(&bak)); /* best effort: the .bak is a courtesy */
+        }
+        rc = rename(rmq_buf_cstr(&tmp), path);
+    }
+    if (rc != 0) {
+        unlink(rmq_buf_cstr(&tmp));
+    } else {
+        char *dir = rmq_strdup(path);
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    rmq_buf_free(&tmp);
+    rmq_buf_free(&bak);
+    return rc;
+}
+

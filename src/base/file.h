@@ -1,0 +1,20 @@
+/* Whole-file reads and crash-safe replacement of small files (config JSON,
+ * KV config, properties). */
+#ifndef RMQ_BASE_FILE_H
+#define RMQ_BASE_FILE_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* Appends the file's bytes to out.  Returns 0, 1 if it does not exist, or -1
+ * (errno set) on another error. */
+int rmq_file_read(const char *path, rmq_buf_t *out);
+
+/* Replaces path with data: <path>.tmp is written and fsynced, the current file
+ * is kept as <path>.bak, the tmp file is renamed over path and the directory
+ * fsynced, so a crash leaves the old or the new content, never a torn file.
+ * Missing parent directories are created.  Returns 0, or -1 with errno set. */
+int rmq_file_write_atomic(const char *path, const void *data, size_t len);
+
+#endif
