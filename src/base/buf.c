@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/num.h"
 
 void rmq_buf_init(rmq_buf_t *b)
 {
@@ -67,6 +68,12 @@ void rmq_buf_append_be64(rmq_buf_t *b, uint64_t v)
 {
     rmq_buf_append_be32(b, (uint32_t)(v >> 32));
     rmq_buf_append_be32(b, (uint32_t)v);
+}
+
+void rmq_buf_append_i64(rmq_buf_t *b, int64_t v)
+{
+    char tmp[RMQ_I64_TEXT_MAX];
+    rmq_buf_append(b, tmp, rmq_fmt_i64(tmp, v));
 }
 
 void rmq_buf_vprintf(rmq_buf_t *b, const char *fmt, va_list ap)

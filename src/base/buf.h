@@ -30,6 +30,8 @@ void rmq_buf_append_u8(rmq_buf_t *b, uint8_t v);
 void rmq_buf_append_be16(rmq_buf_t *b, uint16_t v);
 void rmq_buf_append_be32(rmq_buf_t *b, uint32_t v);
 void rmq_buf_append_be64(rmq_buf_t *b, uint64_t v);
+/* Decimal text of v, without printf (hot paths). */
+void rmq_buf_append_i64(rmq_buf_t *b, int64_t v);
 void rmq_buf_printf(rmq_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rmq_buf_vprintf(rmq_buf_t *b, const char *fmt, va_list ap);
 /* Drops the first n bytes, keeping the rest. */

@@ -66,9 +66,8 @@ void rmq_ext_set(rmq_ext_t *e, const char *key, const char *value)
 
 void rmq_ext_set_i64(rmq_ext_t *e, const char *key, int64_t v)
 {
-    char tmp[24];
-    snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    rmq_ext_set(e, key, tmp);
+    char tmp[RMQ_I64_TEXT_MAX];
+    rmq_ext_setn(e, key, strlen(key), tmp, rmq_fmt_i64(tmp, v));
 }
 
 void rmq_ext_set_bool(rmq_ext_t *e, const char *key, bool v)

@@ -2,11 +2,10 @@
  *
  * Encoding is hand-written: it runs for every command and its shape is fixed
  * (fastjson's sorted property names, nulls omitted, extFields values always
- * strings).  Decoding goes through jansson and accepts what other clients
+ * strings).  Decoding uses the pull scanner of json_scan.h and accepts what other clients
  * send: extFields values as numbers or booleans (C++, ali-ons), "remark":"",
  * language as a name or a number, any key order, unknown properties. */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +13,17 @@
 #include "base/json_str.h"
 #include "base/mem.h"
 #include "remoting/command.h"
+#include "remoting/json_scan.h"
 #include "rocketmq/error.h"
 
+/* Appends "name":v, (name is a literal without escapes). */
 static void append_int(rmq_buf_t *out, const char *name, int64_t v)
 {
-    rmq_buf_printf(out, "\"%s\":%" PRId64 ",", name, v);
+    rmq_buf_append_u8(out, '"');
+    rmq_buf_append_str(out, name);
+    rmq_buf_append(out, "\":", 2);
+    rmq_buf_append_i64(out, v);
+    rmq_buf_append_u8(out, ',');
 }
 
 int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
@@ -38,7 +43,9 @@ int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
         rmq_buf_append_str(out, "},");
     }
     append_int(out, "flag", cmd->flag);
-    rmq_buf_printf(out, "\"language\":\"%s\",", rmq_language_name(cmd->language));
+    rmq_buf_append_str(out, "\"language\":\"");
+    rmq_buf_append_str(out, rmq_language_name(cmd->language));
+    rmq_buf_append(out, "\",", 2);
     append_int(out, "opaque", cmd->opaque);
     if (cmd->remark) {
         rmq_buf_append_str(out, "\"remark\":");
@@ -46,126 +53,187 @@ int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
         rmq_buf_append_u8(out, ',');
     }
     rmq_buf_append_str(out, "\"serializeTypeCurrentRPC\":\"JSON\",");
-    rmq_buf_printf(out, "\"version\":%" PRId32 "}", cmd->version);
+    rmq_buf_append_str(out, "\"version\":");
+    rmq_buf_append_i64(out, cmd->version);
+    rmq_buf_append_u8(out, '}');
     return 0;
 }
 
-/* Reads an int32 property that may be a JSON integer or a numeric string. */
-static int get_i32(json_t *obj, const char *name, int32_t *out, char *err, size_t errlen)
+typedef struct hdr_ctx {
+    rmq_jscan_t js;
+    rmq_buf_t kbuf; /* decoded keys with escapes */
+    rmq_buf_t vbuf; /* decoded values with escapes */
+    rmq_cmd_t *cmd;
+    char *err;
+    size_t errlen;
+} hdr_ctx_t;
+
+static bool key_is(const rmq_jstr_t *k, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
-    if (!v || json_is_null(v))
-        return 0;
+    return strlen(name) == k->n && memcmp(k->s, name, k->n) == 0;
+}
+
+static bool fail_prop(hdr_ctx_t *c, const char *name, const char *why)
+{
+    snprintf(c->err, c->errlen, "header property %s %s", name, why);
+    return false;
+}
+
+/* code, version, opaque, flag: a JSON integer or a numeric string. */
+static bool get_i32(hdr_ctx_t *c, const char *name, int32_t *out)
+{
+    rmq_jtype_t t;
+    rmq_jstr_t v;
+    if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
+        return false;
+    if (t == RMQ_J_NULL)
+        return true;
+    char tmp[32];
     int64_t x;
-    if (json_is_integer(v)) {
-        x = json_integer_value(v);
-    } else if (!json_is_string(v) || rmq_parse_i64(json_string_value(v), &x) != 0) {
-        snprintf(err, errlen, "header property %s is not an integer", name);
-        return -1;
-    }
-    if (x < INT32_MIN || x > INT32_MAX) {
-        snprintf(err, errlen, "header property %s out of range", name);
-        return -1;
-    }
+    if ((t != RMQ_J_NUMBER && t != RMQ_J_STRING) || v.n >= sizeof(tmp))
+        return fail_prop(c, name, "is not an integer");
+    memcpy(tmp, v.s, v.n);
+    tmp[v.n] = '\0';
+    if (rmq_parse_i64(tmp, &x) != 0)
+        return fail_prop(c, name, "is not an integer");
+    if (x < INT32_MIN || x > INT32_MAX)
+        return fail_prop(c, name, "out of range");
     *out = (int32_t)x;
-    return 0;
+    return true;
 }
 
-static int get_language(json_t *obj, rmq_cmd_t *cmd, char *err, size_t errlen)
+static bool get_language(hdr_ctx_t *c)
 {
-    json_t *v = json_object_get(obj, "language");
-    if (!v || json_is_null(v))
-        return 0;
-    if (json_is_integer(v)) {
-        cmd->language = (int)json_integer_value(v);
-        return 0;
+    rmq_jtype_t t;
+    rmq_jstr_t v;
+    if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
+        return false;
+    if (t == RMQ_J_NUMBER) {
+        int64_t x = 0;
+        char tmp[32];
+        if (v.n < sizeof(tmp)) {
+            memcpy(tmp, v.s, v.n);
+            tmp[v.n] = '\0';
+            rmq_parse_i64(tmp, &x);
+        }
+        c->cmd->language = x >= 0 && x < 256 ? (int)x : RMQ_LANG_OTHER;
+        return true;
     }
-    if (!json_is_string(v)) {
-        snprintf(err, errlen, "header property language is not a string");
-        return -1;
-    }
+    if (t == RMQ_J_NULL)
+        return true;
+    if (t != RMQ_J_STRING)
+        return fail_prop(c, "language", "is not a string");
     /* An unknown name (a newer peer) is not an error; it only labels the peer. */
-    int lang = rmq_language_from_name(json_string_value(v), json_string_length(v));
-    cmd->language = lang >= 0 ? lang : RMQ_LANG_OTHER;
-    return 0;
+    int lang = rmq_language_from_name(v.s, v.n);
+    c->cmd->language = lang >= 0 ? lang : RMQ_LANG_OTHER;
+    return true;
+}
+
+static bool get_remark(hdr_ctx_t *c)
+{
+    rmq_jtype_t t;
+    rmq_jstr_t v;
+    if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
+        return false;
+    if (t == RMQ_J_NULL)
+        return true;
+    if (t != RMQ_J_STRING)
+        return fail_prop(c, "remark", "is not a string");
+    free(c->cmd->remark);
+    c->cmd->remark = rmq_strndup(v.s, v.n);
+    return true;
 }
 
 /* extFields values are strings from Java, but numbers and booleans from the
- * C++ client and ali-ons; all become their text form, as fastjson does. */
-static int put_ext_value(rmq_cmd_t *cmd, const char *key, json_t *v, char *err, size_t errlen)
+ * C++ client and ali-ons: all are kept as their text, as fastjson does. */
+static bool get_ext(hdr_ctx_t *c)
 {
-    char tmp[64];
-    if (json_is_string(v)) {
-        rmq_ext_setn(&cmd->ext, key, strlen(key), json_string_value(v), json_string_length(v));
-    } else if (json_is_integer(v)) {
-        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        rmq_ext_set(&cmd->ext, key, tmp);
-    } else if (json_is_real(v)) {
-        snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-        rmq_ext_set(&cmd->ext, key, tmp);
-    } else if (json_is_boolean(v)) {
-        rmq_ext_set(&cmd->ext, key, json_is_true(v) ? "true" : "false");
-    } else if (json_is_null(v)) {
-        /* null means absent */
-    } else {
-        snprintf(err, errlen, "extFields value of %s is not a scalar", key);
-        return -1;
+    rmq_jtype_t t = rmq_jscan_peek(&c->js);
+    if (t == RMQ_J_NULL) {
+        rmq_jstr_t v;
+        return rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v);
     }
-    return 0;
+    if (t != RMQ_J_OBJECT || !rmq_jscan_eat(&c->js, '{'))
+        return fail_prop(c, "extFields", "is not an object");
+    bool first = true;
+    rmq_jstr_t k, v;
+    while (rmq_jscan_next_key(&c->js, &first, &c->kbuf, &k)) {
+        t = rmq_jscan_peek(&c->js);
+        if (t == RMQ_J_OBJECT || t == RMQ_J_ARRAY) {
+            snprintf(c->err, c->errlen, "extFields value of %.*s is not a scalar", (int)k.n, k.s);
+            return false;
+        }
+        if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
+            return false;
+        if (memchr(k.s, 0, k.n) || memchr(v.s, 0, v.n)) {
+            snprintf(c->err, c->errlen, "NUL character in extFields");
+            return false;
+        }
+        if (t != RMQ_J_NULL) /* null means absent */
+            rmq_ext_setn(&c->cmd->ext, k.s, k.n, v.s, v.n);
+    }
+    return c->js.err == NULL;
 }
 
-static int get_ext(json_t *obj, rmq_cmd_t *cmd, char *err, size_t errlen)
+static bool property(hdr_ctx_t *c, const rmq_jstr_t *k)
 {
-    json_t *ext = json_object_get(obj, "extFields");
-    if (!ext || json_is_null(ext))
-        return 0;
-    if (!json_is_object(ext)) {
-        snprintf(err, errlen, "extFields is not an object");
-        return -1;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(ext, key, v) {
-        if (put_ext_value(cmd, key, v, err, errlen))
-            return -1;
-    }
-    return 0;
+    if (key_is(k, "code"))
+        return get_i32(c, "code", &c->cmd->code);
+    if (key_is(k, "extFields"))
+        return get_ext(c);
+    if (key_is(k, "flag"))
+        return get_i32(c, "flag", &c->cmd->flag);
+    if (key_is(k, "language"))
+        return get_language(c);
+    if (key_is(k, "opaque"))
+        return get_i32(c, "opaque", &c->cmd->opaque);
+    if (key_is(k, "remark"))
+        return get_remark(c);
+    if (key_is(k, "version"))
+        return get_i32(c, "version", &c->cmd->version);
+    return rmq_jscan_skip(&c->js); /* serializeTypeCurrentRPC and anything new */
 }
 
-static int get_remark(json_t *obj, rmq_cmd_t *cmd, char *err, size_t errlen)
+static bool parse_header(hdr_ctx_t *c)
 {
-    json_t *v = json_object_get(obj, "remark");
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        snprintf(err, errlen, "remark is not a string");
-        return -1;
+    if (rmq_jscan_peek(&c->js) != RMQ_J_OBJECT) {
+        if (!c->js.err)
+            snprintf(c->err, c->errlen, "JSON header is not an object");
+        return false;
     }
-    cmd->remark = rmq_strndup(json_string_value(v), json_string_length(v));
-    return 0;
+    rmq_jscan_eat(&c->js, '{');
+    bool first = true;
+    rmq_jstr_t k;
+    while (rmq_jscan_next_key(&c->js, &first, &c->kbuf, &k)) {
+        /* property() may overwrite kbuf (nested keys): copy short keys out */
+        char name[32];
+        rmq_jstr_t key = k;
+        if (k.n < sizeof(name)) {
+            memcpy(name, k.s, k.n);
+            key.s = name;
+        }
+        if (!property(c, &key))
+            return false;
+    }
+    if (c->js.err)
+        return false;
+    if (!rmq_jscan_at_end(&c->js))
+        return rmq_jscan_fail(&c->js, "trailing characters after the header");
+    return true;
 }
 
 int rmq_header_json_decode(const uint8_t *p, size_t n, rmq_cmd_t *cmd, char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *obj = json_loadb((const char *)p, n, 0, &jerr);
-    if (!obj) {
-        snprintf(err, errlen, "invalid JSON header: %s at %d", jerr.text, jerr.position);
-        return ROCKETMQ_ERR__PROTOCOL;
-    }
-    int rc = ROCKETMQ_ERR__PROTOCOL;
-    if (!json_is_object(obj)) {
-        snprintf(err, errlen, "JSON header is not an object");
-        goto out;
-    }
-    if (get_i32(obj, "code", &cmd->code, err, errlen) ||
-        get_i32(obj, "version", &cmd->version, err, errlen) ||
-        get_i32(obj, "opaque", &cmd->opaque, err, errlen) ||
-        get_i32(obj, "flag", &cmd->flag, err, errlen) || get_language(obj, cmd, err, errlen) ||
-        get_remark(obj, cmd, err, errlen) || get_ext(obj, cmd, err, errlen))
-        goto out;
-    rc = 0;
-out:
-    json_decref(obj);
-    return rc;
+    hdr_ctx_t c = {.cmd = cmd, .err = err, .errlen = errlen};
+    rmq_jscan_init(&c.js, (const char *)p, n);
+    rmq_buf_init(&c.kbuf);
+    rmq_buf_init(&c.vbuf);
+    if (errlen)
+        err[0] = '\0';
+    bool ok = parse_header(&c);
+    if (!ok && c.js.err)
+        snprintf(err, errlen, "invalid JSON header: %s at %zu", c.js.err, c.js.err_at);
+    rmq_buf_free(&c.kbuf);
+    rmq_buf_free(&c.vbuf);
+    return ok ? 0 : ROCKETMQ_ERR__PROTOCOL;
 }

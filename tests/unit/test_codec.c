@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,6 +362,76 @@ static void malformed_frames(void **state)
     rmq_buf_free(&b);
 }
 
+/* The hand-written JSON scanner: escapes, unknown nested properties, limits. */
+static void json_scanner_edges(void **state)
+{
+    (void)state;
+    char err[160];
+    rmq_cmd_t *cmd = decode_json(
+        "{\"co\\u0064e\":12,\"unknown\":{\"a\":[1,{\"b\":[true,false,null]}],\"c\":-1.5e+3},"
+        "\"extFields\":{\"k\\\"q\":\"\\u00e9\\ud83d\\ude00\\ud800x\\/\",\"n\":1e3,"
+        "\"dup\":\"1\",\"dup\":\"2\"},\"remark\":null}  \n",
+        err, sizeof(err));
+    if (!cmd)
+        fail_msg("decode failed: %s", err);
+    assert_int_equal(cmd->code, 12);
+    assert_null(cmd->remark);
+    /* é, U+1F600 as a surrogate pair, a lone surrogate as U+FFFD, then "x/" */
+    assert_string_equal(rmq_ext_get(&cmd->ext, "k\"q"),
+                        "\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx/");
+    assert_string_equal(rmq_ext_get(&cmd->ext, "n"), "1e3");
+    assert_string_equal(rmq_ext_get(&cmd->ext, "dup"), "2");
+    rmq_cmd_free(cmd);
+
+    static const char *const bad[] = {
+        "{\"code\":1} x",            /* trailing characters */
+        "{\"code\":1,}",             /* trailing comma */
+        "{\"code\":01}",             /* leading zero */
+        "{\"code\":1",               /* unterminated object */
+        "{\"remark\":\"a\tb\"}",     /* raw control character */
+        "{\"remark\":\"\\x\"}",      /* bad escape */
+        "{\"remark\":\"\\u12\"}",    /* short \\u */
+        "{\"remark\":tru}",          /* bad literal */
+        "{\"extFields\":{\"a\":\"\\u0000\"}}", /* NUL inside a value */
+        "{code:1}",                  /* unquoted key */
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cmd = decode_json(bad[i], err, sizeof(err));
+        if (cmd)
+            fail_msg("accepted %s", bad[i]);
+    }
+    /* nesting deeper than the scanner's bound is refused, not recursed into */
+    char deep[400];
+    size_t n = 0;
+    n += (size_t)snprintf(deep, sizeof(deep), "{\"x\":");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    deep[n] = '\0';
+    cmd = decode_json(deep, err, sizeof(err));
+    assert_null(cmd);
+    assert_non_null(strstr(err, "deep"));
+}
+
+static void integer_text(void **state)
+{
+    (void)state;
+    char tmp[RMQ_I64_TEXT_MAX + 1];
+    tmp[rmq_fmt_i64(tmp, INT64_MIN)] = '\0';
+    assert_string_equal(tmp, "-9223372036854775808");
+    tmp[rmq_fmt_i64(tmp, 0)] = '\0';
+    assert_string_equal(tmp, "0");
+    tmp[rmq_fmt_i64(tmp, 409)] = '\0';
+    assert_string_equal(tmp, "409");
+    int64_t v;
+    assert_int_equal(rmq_parse_i64("-9223372036854775808", &v), 0);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(rmq_parse_i64("9223372036854775808", &v), -1);
+    assert_int_equal(rmq_parse_i64(" 1", &v), -1);
+    assert_int_equal(rmq_parse_i64("1 ", &v), -1);
+    assert_int_equal(rmq_parse_i64("", &v), -1);
+}
+
 static void error_strings(void **state)
 {
     (void)state;
@@ -387,6 +458,8 @@ int main(void)
         cmocka_unit_test(binary_limits),
         cmocka_unit_test(frame_check_limits),
         cmocka_unit_test(malformed_frames),
+        cmocka_unit_test(json_scanner_edges),
+        cmocka_unit_test(integer_text),
         cmocka_unit_test(error_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
