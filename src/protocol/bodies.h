@@ -127,8 +127,10 @@ typedef struct rmq_topic_route {
 } rmq_topic_route_t;
 
 void rmq_broker_data_free(rmq_broker_data_t *bd);
+/* Deep copy; dst is overwritten, not freed first. */
 void rmq_broker_data_copy(rmq_broker_data_t *dst, const rmq_broker_data_t *src);
-/* Sets (or replaces) the address of broker_id, keeping addrs sorted. */
+/* Sets (or replaces) the address of broker_id, keeping addrs sorted; a NULL
+ * addr removes broker_id. */
 void rmq_broker_data_set_addr(rmq_broker_data_t *bd, int64_t broker_id, const char *addr);
 const char *rmq_broker_data_get_addr(const rmq_broker_data_t *bd, int64_t broker_id);
 json_t *rmq_broker_data_to_json(const rmq_broker_data_t *bd);

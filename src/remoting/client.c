@@ -66,7 +66,9 @@ static rmq_conn_t *get_conn(rmq_rclient_t *rc, const char *addr)
     if (!rmq_conn_is_open(c)) /* failed at once (bad address): not pooled */
         return c;
     rmq_conn_keep(c);
-    rmq_smap_put(rc->pool, addr, c);
+    rmq_conn_t *old = rmq_smap_put(rc->pool, addr, c);
+    if (old) /* a closing connection leaves the pool in its close callback; be safe */
+        rmq_conn_release(old);
     return c;
 }
 

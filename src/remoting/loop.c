@@ -1,6 +1,7 @@
 #include "remoting/loop.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -34,7 +35,7 @@ struct rmq_loop {
     pthread_t thread;
     bool has_thread;
     uv_thread_t owner; /* thread running the loop */
-    bool running;
+    atomic_bool running;
 };
 
 static void run_stop(rmq_loop_t *loop);
@@ -121,9 +122,9 @@ uv_loop_t *rmq_loop_uv(rmq_loop_t *loop)
 void rmq_loop_run(rmq_loop_t *loop)
 {
     loop->owner = uv_thread_self();
-    loop->running = true;
+    atomic_store(&loop->running, true);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
-    loop->running = false;
+    atomic_store(&loop->running, false);
 }
 
 static void *thread_main(void *arg)
@@ -151,7 +152,7 @@ void rmq_loop_join(rmq_loop_t *loop)
 bool rmq_loop_in_thread(const rmq_loop_t *loop)
 {
     uv_thread_t self = uv_thread_self();
-    return loop->running && uv_thread_equal(&self, &loop->owner);
+    return atomic_load(&loop->running) && uv_thread_equal(&self, &loop->owner);
 }
 
 bool rmq_loop_stopping(const rmq_loop_t *loop)
@@ -179,9 +180,12 @@ int rmq_loop_post(rmq_loop_t *loop, rmq_task_fn fn, void *arg)
 void rmq_loop_stop(rmq_loop_t *loop)
 {
     pthread_mutex_lock(&loop->lock);
+    bool again = loop->stop_requested;
     loop->stop_requested = true;
     pthread_mutex_unlock(&loop->lock);
-    uv_async_send(&loop->wakeup);
+    /* Once stopping, the wakeup handle may already be closed. */
+    if (!again)
+        uv_async_send(&loop->wakeup);
 }
 
 void *rmq_loop_add_stop_hook(rmq_loop_t *loop, rmq_task_fn fn, void *arg)
