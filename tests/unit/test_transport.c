@@ -90,11 +90,13 @@ static void server_handler(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
     rmq_cmd_free(req);
 }
 
+static int g_idle_secs; /* idle limit of the next fixture's server */
+
 static void start_server(void *arg)
 {
     fixture_t *fx = arg;
     rmq_server_opts_t o = {.host = "127.0.0.1", .port = 0, .max_frame = 8 << 20,
-                           .on_request = server_handler, .ud = fx};
+                           .idle_secs = g_idle_secs, .on_request = server_handler, .ud = fx};
     char err[128];
     fx->server = rmq_server_start(fx->loop, &o, err, sizeof(err));
     pthread_mutex_lock(&fx->lock);
@@ -385,6 +387,49 @@ static void destroy_with_pending(void **state)
     pthread_cond_destroy(&st.cond);
 }
 
+/* A silent connection is closed after idle_secs (its waiter fails); a busy
+ * one is not. */
+static void idle_connections_closed(void **state)
+{
+    fixture_t *fx = *state;
+    rmq_rclient_t *idle = rmq_rclient_new(NULL, NULL), *busy = rmq_rclient_new(NULL, NULL);
+    async_state_t st = {.done = 0};
+    pthread_mutex_init(&st.lock, NULL);
+    pthread_cond_init(&st.cond, NULL);
+    rmq_rclient_invoke_async(idle, fx->addr, rmq_cmd_new_request(C_NEVER), 60000, on_async, &st);
+    int64_t t0 = rmq_mono_ms();
+    int done = 0, echoes = 0;
+    while (done == 0 && rmq_mono_ms() - t0 < 5000) {
+        rmq_cmd_t *resp = NULL;
+        /* keeps the busy connection active meanwhile */
+        assert_int_equal(
+            rmq_rclient_invoke_sync(busy, fx->addr, rmq_cmd_new_request(C_ECHO), 3000, &resp), 0);
+        rmq_cmd_free(resp);
+        echoes++;
+        usleep(50 * 1000);
+        pthread_mutex_lock(&st.lock);
+        done = st.done;
+        pthread_mutex_unlock(&st.lock);
+    }
+    int64_t took = rmq_mono_ms() - t0;
+    assert_int_equal(done, 1);
+    assert_int_equal(st.ok, 0);
+    assert_true(took >= 900 && took < 3000); /* 1 s limit, scanned every 250 ms */
+    assert_true(echoes > 5);
+    rmq_rclient_destroy(idle);
+    rmq_rclient_destroy(busy);
+    pthread_mutex_destroy(&st.lock);
+    pthread_cond_destroy(&st.cond);
+}
+
+static int setup_idle(void **state)
+{
+    g_idle_secs = 1;
+    int rc = setup(state);
+    g_idle_secs = 0;
+    return rc;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(large_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(server_to_client_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(destroy_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_connections_closed, setup_idle, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
