@@ -24,29 +24,12 @@ static void free_ns(void *p)
 
 static int load(rmq_kvconfig_t *kv, const rmq_buf_t *text, char *err, size_t errlen)
 {
-    json_t *root = rmq_json_loads(text->data, text->len, err, errlen);
-    if (!root)
+    rmq_map_t *table;
+    if (rmq_kv_config_wrapper_decode(text->data, text->len, &table, err, errlen) != 0)
         return -1;
-    json_t *table = json_object_get(root, "configTable");
-    int rc = 0;
-    if (table && !json_is_object(table)) {
-        snprintf(err, errlen, "configTable is not an object");
-        rc = -1;
-    }
-    const char *ns, *key;
-    json_t *kvs, *v;
-    if (rc == 0 && table) {
-        json_object_foreach(table, ns, kvs) {
-            if (!json_is_object(kvs))
-                continue;
-            json_object_foreach(kvs, key, v) {
-                if (json_is_string(v))
-                    rmq_kvconfig_put(kv, ns, key, json_string_value(v));
-            }
-        }
-    }
-    json_decref(root);
-    return rc;
+    rmq_map_free(kv->table, free_ns);
+    kv->table = table;
+    return 0;
 }
 
 rmq_kvconfig_t *rmq_kvconfig_open(const char *path, char *err, size_t errlen)
@@ -85,32 +68,12 @@ void rmq_kvconfig_free(rmq_kvconfig_t *kv)
     free(kv);
 }
 
-static void encode(const rmq_kvconfig_t *kv, rmq_buf_t *out)
-{
-    json_t *table = json_object();
-    rmq_map_iter_t it, it2;
-    const char *ns, *key;
-    void *m, *v;
-    rmq_map_iter_init(&it, kv->table);
-    while (rmq_map_iter_next(&it, &ns, NULL, &m)) {
-        json_t *o = json_object();
-        rmq_map_iter_init(&it2, m);
-        while (rmq_map_iter_next(&it2, &key, NULL, &v))
-            json_object_set_new(o, key, json_string(v));
-        json_object_set_new(table, ns, o);
-    }
-    json_t *root = json_object();
-    json_object_set_new(root, "configTable", table);
-    rmq_json_dump_append(root, out);
-    json_decref(root);
-}
-
 static int persist(rmq_kvconfig_t *kv)
 {
     if (!kv->path)
         return 0; /* still loading */
     rmq_buf_t out = RMQ_BUF_INIT;
-    encode(kv, &out);
+    rmq_kv_config_wrapper_encode(kv->table, &out);
     int rc = rmq_file_write_atomic(kv->path, out.data, out.len);
     rmq_buf_free(&out);
     if (rc != 0) {

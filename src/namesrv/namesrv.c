@@ -50,10 +50,16 @@ static void copy_config(rmq_namesrv_config_t *dst, const rmq_namesrv_config_t *s
     }
 }
 
+static void close_expired(uint64_t conn_id, void *arg)
+{
+    rmq_namesrv_t *ns = arg;
+    rmq_server_close_conn(ns->server, conn_id, "broker expired");
+}
+
 static void on_scan(uv_timer_t *t)
 {
     rmq_namesrv_t *ns = t->data;
-    rmq_route_table_scan_expired(ns->routes, rmq_mono_ms());
+    rmq_route_table_scan_expired(ns->routes, rmq_mono_ms(), close_expired, ns);
 }
 
 static void on_conn_close(rmq_conn_t *conn, void *ud)
@@ -108,6 +114,7 @@ rmq_namesrv_t *rmq_namesrv_new(const rmq_namesrv_config_t *cfg, char *err, size_
         rmq_namesrv_free(ns);
         return NULL;
     }
+    ns->cfg.listenPort = rmq_server_port(ns->server); /* what GET_NAMESRV_CONFIG reports */
     uv_timer_init(rmq_loop_uv(ns->loop), &ns->scan_timer);
     ns->scan_timer.data = ns;
     uint64_t every = (uint64_t)ns->cfg.scanNotActiveBrokerInterval;

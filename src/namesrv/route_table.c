@@ -351,16 +351,24 @@ void rmq_route_table_conn_closed(rmq_route_table_t *rt, uint64_t conn_id)
     free(addrs);
 }
 
-int rmq_route_table_scan_expired(rmq_route_table_t *rt, int64_t now_ms)
+int rmq_route_table_scan_expired(rmq_route_table_t *rt, int64_t now_ms,
+                                 void (*on_expired)(uint64_t conn_id, void *arg), void *arg)
 {
     size_t n;
     char **addrs = collect_live(rt, expired, &now_ms, &n);
+    uint64_t *conns = rmq_calloc(n + 1, sizeof(*conns));
     for (size_t i = 0; i < n; i++) {
         RMQ_LOGW("namesrv", "broker %s expired: no registration within its timeout", addrs[i]);
+        conns[i] = ((live_t *)rmq_smap_get(rt->live, addrs[i]))->conn_id;
         remove_addr(rt, addrs[i]);
         free(addrs[i]);
     }
     free(addrs);
+    /* Called after the table is consistent: closing may call back into it. */
+    for (size_t i = 0; i < n && on_expired; i++)
+        if (conns[i])
+            on_expired(conns[i], arg);
+    free(conns);
     return (int)n;
 }
 

@@ -45,8 +45,11 @@ void rmq_route_table_unregister(rmq_route_table_t *rt, const char *cluster, cons
                                 const char *broker_name, int64_t broker_id);
 /* Removes the brokers that registered over a connection that closed. */
 void rmq_route_table_conn_closed(rmq_route_table_t *rt, uint64_t conn_id);
-/* Removes brokers not heard from within their timeout; returns how many. */
-int rmq_route_table_scan_expired(rmq_route_table_t *rt, int64_t now_ms);
+/* Removes brokers not heard from within their timeout and calls on_expired
+ * (if set) with the connection each had registered over, so the caller can
+ * close it as Apache RocketMQ does.  Returns how many were removed. */
+int rmq_route_table_scan_expired(rmq_route_table_t *rt, int64_t now_ms,
+                                 void (*on_expired)(uint64_t conn_id, void *arg), void *arg);
 
 /* QUERY_DATA_VERSION: *changed unless the recorded version equals dv, in which
  * case the broker's liveness is refreshed.  recorded gets the recorded version

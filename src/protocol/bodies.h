@@ -176,4 +176,12 @@ void rmq_kv_table_encode(const rmq_map_t *table, rmq_buf_t *out);
 /* Fills a new map (string keys, malloc'ed char* values; free with rmq_map_free(m, free)). */
 int rmq_kv_table_decode(const void *p, size_t n, rmq_map_t **table, char *err, size_t errlen);
 
+/* KVConfigSerializeWrapper, the name server's kvConfig.json:
+ * {"configTable":{"<namespace>":{"<key>":"<value>"}}}.  The map is
+ * namespace -> (key -> char *); decode fills a new one (free the inner maps
+ * with rmq_map_free(m, free)). */
+void rmq_kv_config_wrapper_encode(const rmq_map_t *namespaces, rmq_buf_t *out);
+int rmq_kv_config_wrapper_decode(const void *p, size_t n, rmq_map_t **namespaces, char *err,
+                                 size_t errlen);
+
 #endif

@@ -146,6 +146,13 @@ size_t rmq_server_conn_count(const rmq_server_t *s)
     return rmq_map_size(s->conns);
 }
 
+void rmq_server_close_conn(rmq_server_t *s, uint64_t conn_id, const char *why)
+{
+    rmq_conn_t *c = rmq_imap_get(s->conns, (int64_t)conn_id);
+    if (c)
+        rmq_conn_close(c, why);
+}
+
 void rmq_server_close(rmq_server_t *s)
 {
     if (s->closing)

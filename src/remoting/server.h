@@ -27,6 +27,8 @@ rmq_server_t *rmq_server_start(rmq_loop_t *loop, const rmq_server_opts_t *opts, 
                                size_t errlen);
 int rmq_server_port(const rmq_server_t *s);
 size_t rmq_server_conn_count(const rmq_server_t *s);
+/* Loop thread: closes the connection with that id, if it is still open. */
+void rmq_server_close_conn(rmq_server_t *s, uint64_t conn_id, const char *why);
 /* Loop thread: closes the listener and every connection, then frees itself. */
 void rmq_server_close(rmq_server_t *s);
 

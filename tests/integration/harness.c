@@ -1,0 +1,485 @@
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "base/mem.h"
+#include "protocol/codes.h"
+#include "protocol/namesrv_headers.h"
+#include "rocketmq/error.h"
+
+#define BOOT_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+#define BOOT_PREFIX                                                                                \
+    "The Name Server boot success. serializeType=JSON, listening on 127.0.0.1:"
+/* Data version timestamp of every test registration: tests vary the counter. */
+#define IT_DV_TIMESTAMP 1700000000000LL
+
+int64_t it_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void it_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- the name server process ---- */
+
+static int write_config(const it_namesrv_t *ns, const char *extra, char *path, size_t n)
+{
+    snprintf(path, n, "%s/namesrv.conf", ns->dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "listenPort=0\nbindAddress=127.0.0.1\nkvConfigPath=%s\n"
+            "configStorePath=%s/namesrv.properties\n",
+            ns->kv_path, ns->dir);
+    if (extra)
+        fprintf(f, "%s\n", extra);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The caller's environment plus RMQ_LOG_LEVEL=warn unless it sets a level:
+ * info logs a line per registered topic, which buries the test output. */
+static char **child_env(void)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = rmq_calloc(n + 2, sizeof(char *));
+    memcpy(env, environ, n * sizeof(char *));
+    if (!getenv("RMQ_LOG_LEVEL"))
+        env[n] = "RMQ_LOG_LEVEL=warn";
+    return env;
+}
+
+/* fork + exec with stdout to a pipe.  The test process has loop threads, so
+ * the child makes only async-signal-safe calls before exec. */
+static pid_t spawn(const char *bin, const char *conf, int *out_fd)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    char *argv[] = {(char *)bin, "-c", (char *)conf, NULL};
+    char **env = child_env();
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* A test that dies must not leave its server behind. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fds[1], STDOUT_FILENO);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        execve(bin, argv, env);
+        _exit(127);
+    }
+    free(env);
+    close(fds[1]);
+    if (devnull >= 0)
+        close(devnull);
+    if (pid < 0) {
+        close(fds[0]);
+        return -1;
+    }
+    *out_fd = fds[0];
+    return pid;
+}
+
+/* The port from the boot line, once a whole line is in buf; 0 otherwise. */
+static int parse_port(const char *buf)
+{
+    const char *p = strstr(buf, BOOT_PREFIX);
+    if (!p)
+        return 0;
+    char *end;
+    long port = strtol(p + strlen(BOOT_PREFIX), &end, 10);
+    if (*end != '\n' || port <= 0 || port > 65535)
+        return 0;
+    return (int)port;
+}
+
+/* Reads the server's stdout until the boot line, for at most BOOT_TIMEOUT_MS. */
+static int read_boot_port(int fd)
+{
+    char buf[4096];
+    size_t len = 0;
+    int64_t deadline = it_now_ms() + BOOT_TIMEOUT_MS;
+    for (int i = 0; i < 1000 && len < sizeof(buf) - 1; i++) {
+        int left = (int)(deadline - it_now_ms());
+        if (left <= 0)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* EOF: the server exited */
+        len += (size_t)n;
+        buf[len] = '\0';
+        int port = parse_port(buf);
+        if (port > 0)
+            return port;
+    }
+    return -1;
+}
+
+/* waitpid with a deadline: the pid when reaped, 0 if still running, -1 on error. */
+static pid_t wait_bounded(pid_t pid, int timeout_ms, int *status)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (int i = 0; i < timeout_ms / 10 + 10; i++) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r != 0 || it_now_ms() >= deadline)
+            return r;
+        it_sleep_ms(10);
+    }
+    return 0;
+}
+
+static void kill_and_reap(it_namesrv_t *ns)
+{
+    int status;
+    kill(ns->pid, SIGKILL);
+    wait_bounded(ns->pid, STOP_TIMEOUT_MS, &status);
+    ns->pid = 0;
+}
+
+static int launch(it_namesrv_t *ns, const char *extra)
+{
+    const char *bin = getenv("RMQ_NAMESRV_BIN");
+    char conf[160];
+    if (!bin || !*bin) {
+        fprintf(stderr, "harness: RMQ_NAMESRV_BIN is not set\n");
+        return -1;
+    }
+    if (write_config(ns, extra, conf, sizeof(conf)) != 0) {
+        fprintf(stderr, "harness: cannot write %s: %s\n", conf, strerror(errno));
+        return -1;
+    }
+    ns->pid = spawn(bin, conf, &ns->out_fd);
+    if (ns->pid < 0) {
+        ns->pid = 0;
+        fprintf(stderr, "harness: cannot start %s: %s\n", bin, strerror(errno));
+        return -1;
+    }
+    ns->port = read_boot_port(ns->out_fd);
+    if (ns->port < 0) {
+        fprintf(stderr, "harness: %s did not report booting\n", bin);
+        kill_and_reap(ns);
+        close(ns->out_fd);
+        ns->out_fd = -1;
+        return -1;
+    }
+    snprintf(ns->addr, sizeof(ns->addr), "127.0.0.1:%d", ns->port);
+    return 0;
+}
+
+int it_namesrv_start(it_namesrv_t *ns, const char *extra)
+{
+    memset(ns, 0, sizeof(*ns));
+    ns->out_fd = -1;
+    snprintf(ns->dir, sizeof(ns->dir), "/tmp/rmq-it-XXXXXX");
+    if (!mkdtemp(ns->dir)) {
+        fprintf(stderr, "harness: mkdtemp: %s\n", strerror(errno));
+        ns->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(ns->kv_path, sizeof(ns->kv_path), "%s/kvConfig.json", ns->dir);
+    return launch(ns, extra);
+}
+
+int it_namesrv_restart(it_namesrv_t *ns, const char *extra)
+{
+    if (ns->pid > 0 || !ns->dir[0])
+        return -1;
+    return launch(ns, extra);
+}
+
+int it_namesrv_stop(it_namesrv_t *ns)
+{
+    if (ns->pid <= 0)
+        return -1;
+    pid_t pid = ns->pid;
+    int status = 0;
+    kill(pid, SIGTERM);
+    pid_t r = wait_bounded(pid, STOP_TIMEOUT_MS, &status);
+    if (r == 0) {
+        fprintf(stderr, "harness: name server %d ignored SIGTERM, killing it\n", (int)pid);
+        kill(pid, SIGKILL);
+        r = wait_bounded(pid, STOP_TIMEOUT_MS, &status);
+    }
+    ns->pid = 0;
+    if (ns->out_fd >= 0)
+        close(ns->out_fd);
+    ns->out_fd = -1;
+    if (r != pid)
+        return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    /* The dir holds a handful of files: config, KV file and its .bak/.tmp. */
+    for (int i = 0; i < 1000 && (e = readdir(d)) != NULL; i++) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+void it_namesrv_cleanup(it_namesrv_t *ns)
+{
+    if (ns->pid > 0)
+        it_namesrv_stop(ns);
+    if (ns->dir[0])
+        remove_dir(ns->dir);
+    ns->dir[0] = '\0';
+}
+
+bool it_namesrv_alive(const it_namesrv_t *ns)
+{
+    return ns->pid > 0 && kill(ns->pid, 0) == 0;
+}
+
+/* ---- requests ---- */
+
+rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr)
+{
+    rmq_cmd_t *req = rmq_cmd_new_request(code);
+    if (d && hdr)
+        rmq_header_encode(d, hdr, &req->ext);
+    return req;
+}
+
+rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req)
+{
+    rmq_cmd_t *resp = NULL;
+    int err = rmq_rclient_invoke_sync(rc, addr, req, IT_CALL_TIMEOUT_MS, &resp);
+    if (err != 0) {
+        fprintf(stderr, "harness: request to %s failed: %s\n", addr, rocketmq_err_str(err));
+        rmq_cmd_free(resp);
+        return NULL;
+    }
+    return resp;
+}
+
+char *it_body_str(const rmq_cmd_t *resp)
+{
+    char *s = rmq_malloc(resp->body_len + 1);
+    if (resp->body_len > 0)
+        memcpy(s, resp->body, resp->body_len);
+    s[resp->body_len] = '\0';
+    return s;
+}
+
+void it_body_init(rmq_register_broker_body_t *body, const it_topic_t *topics, size_t n,
+                  int64_t counter)
+{
+    memset(body, 0, sizeof(*body));
+    body->data_version.timestamp = IT_DV_TIMESTAMP;
+    body->data_version.counter = counter;
+    for (size_t i = 0; i < n; i++) {
+        rmq_topic_config_t tc;
+        rmq_topic_config_init(&tc, topics[i].name);
+        tc.read_queue_nums = tc.write_queue_nums = topics[i].queues;
+        tc.perm = topics[i].perm;
+        rmq_register_broker_body_add_topic(body, &tc);
+        rmq_topic_config_free(&tc);
+    }
+}
+
+rmq_cmd_t *it_register_request(const it_broker_t *b, const it_topic_t *topics, size_t n,
+                               int64_t counter)
+{
+    rmq_register_broker_req_t h = {
+        .brokerName = b->name,
+        .brokerAddr = b->addr,
+        .clusterName = b->cluster,
+        .haServerAddr = b->ha_addr,
+        .brokerId = b->id,
+    };
+    rmq_cmd_t *req = it_request(RMQ_REQ_REGISTER_BROKER, &rmq_register_broker_req_desc, &h);
+    rmq_register_broker_body_t body;
+    it_body_init(&body, topics, n, counter);
+    rmq_buf_t buf = RMQ_BUF_INIT;
+    rmq_register_broker_body_encode(&body, &buf);
+    rmq_cmd_take_body(req, &buf);
+    rmq_register_broker_body_free(&body);
+    return req;
+}
+
+rmq_cmd_t *it_register(rmq_rclient_t *rc, const char *addr, const it_broker_t *b,
+                       const it_topic_t *topics, size_t n, int64_t counter)
+{
+    return it_call(rc, addr, it_register_request(b, topics, n, counter));
+}
+
+int it_get_route(rmq_rclient_t *rc, const char *addr, const char *topic,
+                 rmq_topic_route_t *route)
+{
+    rmq_get_route_req_t h = {.topic = topic};
+    rmq_cmd_t *resp = it_call(rc, addr, it_request(RMQ_REQ_GET_ROUTEINFO_BY_TOPIC,
+                                                   &rmq_get_route_req_desc, &h));
+    if (!resp)
+        return -1;
+    int code = resp->code;
+    char err[200];
+    if (code == 0 && route &&
+        rmq_topic_route_decode(resp->body, resp->body_len, route, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: bad route body for %s: %s\n", topic, err);
+        code = -2;
+    }
+    rmq_cmd_free(resp);
+    return code;
+}
+
+bool it_wait_route_code(rmq_rclient_t *rc, const char *addr, const char *topic, int want,
+                        int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (int i = 0; i < timeout_ms / 50 + 2; i++) {
+        if (it_get_route(rc, addr, topic, NULL) == want)
+            return true;
+        if (it_now_ms() >= deadline)
+            break;
+        it_sleep_ms(50);
+    }
+    return false;
+}
+
+/* ---- raw sockets ---- */
+
+int it_raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int it_raw_send(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (int i = 0; i < 10000 && n > 0; i++) {
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return n == 0 ? 0 : -1;
+}
+
+bool it_raw_wait_closed(int fd, int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    char buf[4096];
+    for (int i = 0; i < 10000; i++) {
+        int left = (int)(deadline - it_now_ms());
+        if (left <= 0)
+            return false;
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno != EINTR)
+            return false;
+        if (r <= 0)
+            continue;
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return true;
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+            return false;
+    }
+    return false;
+}
+
+/* A whole frame at the front of in, decoded and consumed; NULL if incomplete
+ * (*bad set if it can never decode). */
+static rmq_cmd_t *take_frame(rmq_buf_t *in, bool *bad)
+{
+    size_t flen;
+    const char *why = NULL;
+    int rc = rmq_frame_check(in->data, in->len, RMQ_FRAME_MAX_DEFAULT, &flen, &why);
+    *bad = rc < 0;
+    if (rc <= 0)
+        return NULL;
+    rmq_cmd_t *cmd = NULL;
+    char err[200];
+    *bad = rmq_cmd_decode(in->data, flen, &cmd, err, sizeof(err)) != 0;
+    if (*bad)
+        fprintf(stderr, "harness: undecodable frame: %s\n", err);
+    rmq_buf_consume(in, flen);
+    return cmd;
+}
+
+rmq_cmd_t *it_raw_read_cmd(int fd, rmq_buf_t *in, int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (int i = 0; i < 100000; i++) {
+        bool bad;
+        rmq_cmd_t *cmd = take_frame(in, &bad);
+        if (cmd || bad)
+            return cmd;
+        int left = (int)(deadline - it_now_ms());
+        if (left <= 0)
+            return NULL;
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno != EINTR)
+            return NULL;
+        if (r <= 0)
+            continue;
+        rmq_buf_reserve(in, 65536);
+        ssize_t n = recv(fd, in->data + in->len, in->cap - in->len, 0);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            return NULL;
+        if (n > 0)
+            in->len += (size_t)n;
+    }
+    return NULL;
+}

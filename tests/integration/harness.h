@@ -1,0 +1,112 @@
+/* Integration-test harness: runs the real rmq-namesrv binary ($RMQ_NAMESRV_BIN)
+ * as a child process on a free loopback port, and talks to it through the
+ * remoting client or through raw sockets.
+ *
+ * The server logs to stderr at RMQ_LOG_LEVEL, warn unless the environment
+ * sets it (RMQ_LOG_LEVEL=info shows each registration and removal).
+ *
+ * Every wait here is bounded in time and in iterations, so a hung or crashed
+ * server fails a test instead of hanging the suite. */
+#ifndef RMQ_IT_HARNESS_H
+#define RMQ_IT_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol/bodies.h"
+#include "protocol/header.h"
+#include "remoting/client.h"
+#include "remoting/command.h"
+
+/* Timeout of one request through the remoting client. */
+#define IT_CALL_TIMEOUT_MS 3000
+
+typedef struct it_namesrv {
+    pid_t pid;      /* 0 when not running */
+    int port;
+    char addr[32];  /* "127.0.0.1:<port>" */
+    char dir[64];   /* temp dir holding the config and the KV file */
+    char kv_path[128];
+    int out_fd;     /* read end of the server's stdout; -1 when closed */
+} it_namesrv_t;
+
+/* Starts a name server in a fresh temp dir under /tmp.  extra: NULL or more
+ * "key=value" lines for its config file (newline-separated).  Returns 0, or -1
+ * (message on stderr) if it did not report booting within 10 s. */
+int it_namesrv_start(it_namesrv_t *ns, const char *extra);
+/* Starts it again in the same dir, so with the same kvConfigPath; the port
+ * changes.  The previous process must have been stopped. */
+int it_namesrv_restart(it_namesrv_t *ns, const char *extra);
+/* SIGTERM to that pid, up to 5 s to exit, then SIGKILL.  Returns the exit code,
+ * 128 + signal number if a signal ended it, or -1 if it could not be reaped. */
+int it_namesrv_stop(it_namesrv_t *ns);
+/* Stops it if still running (status ignored) and removes its temp dir. */
+void it_namesrv_cleanup(it_namesrv_t *ns);
+/* True while the process exists (kill(pid, 0) == 0). */
+bool it_namesrv_alive(const it_namesrv_t *ns);
+
+/* A request with hdr (may be NULL) encoded into its extFields. */
+rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr);
+/* Sends req (consumed) and waits up to IT_CALL_TIMEOUT_MS.  Returns the
+ * response (caller frees) or NULL on timeout or transport failure. */
+rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req);
+/* The response body as a NUL-terminated copy (caller frees); "" if none. */
+char *it_body_str(const rmq_cmd_t *resp);
+
+/* A broker identity and its topics, for REGISTER_BROKER. */
+typedef struct it_broker {
+    const char *cluster;
+    const char *name;
+    const char *addr;
+    const char *ha_addr;
+    int64_t id;
+} it_broker_t;
+
+typedef struct it_topic {
+    const char *name;
+    int32_t queues; /* read and write */
+    int32_t perm;
+} it_topic_t;
+
+/* Fills body with the topics and data version {timestamp fixed, counter}. */
+void it_body_init(rmq_register_broker_body_t *body, const it_topic_t *topics, size_t n,
+                  int64_t counter);
+/* REGISTER_BROKER request with the JSON body of those topics. */
+rmq_cmd_t *it_register_request(const it_broker_t *b, const it_topic_t *topics, size_t n,
+                               int64_t counter);
+/* Registers and returns the response (NULL on transport failure). */
+rmq_cmd_t *it_register(rmq_rclient_t *rc, const char *addr, const it_broker_t *b,
+                       const it_topic_t *topics, size_t n, int64_t counter);
+
+/* GET_ROUTEINFO_BY_TOPIC: returns the response code (or -1 when no answer)
+ * and, on 0, the decoded route in *route (caller frees with
+ * rmq_topic_route_free); route may be NULL. */
+int it_get_route(rmq_rclient_t *rc, const char *addr, const char *topic,
+                 rmq_topic_route_t *route);
+/* Polls the route of topic every 50 ms until its response code is want or
+ * timeout_ms passed.  Returns true when reached. */
+bool it_wait_route_code(rmq_rclient_t *rc, const char *addr, const char *topic, int want,
+                        int timeout_ms);
+
+/* Raw sockets: a blocking TCP connection to 127.0.0.1:port, or -1. */
+int it_raw_connect(int port);
+/* Sends all n bytes (no SIGPIPE).  Returns 0 or -1. */
+int it_raw_send(int fd, const void *p, size_t n);
+/* Waits up to timeout_ms for the peer to close: recv returning 0 or failing
+ * with ECONNRESET.  Bytes received meanwhile are discarded.  Returns true if
+ * it closed. */
+bool it_raw_wait_closed(int fd, int timeout_ms);
+
+/* Reads one command off a raw connection: bytes accumulate in *in (which
+ * keeps whatever follows the frame) until a whole frame is there, for up to
+ * timeout_ms.  Returns the decoded command (caller frees) or NULL on timeout,
+ * close or a malformed frame. */
+rmq_cmd_t *it_raw_read_cmd(int fd, rmq_buf_t *in, int timeout_ms);
+
+/* Milliseconds on the monotonic clock. */
+int64_t it_now_ms(void);
+void it_sleep_ms(int ms);
+
+#endif
