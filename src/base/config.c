@@ -11,21 +11,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/errmsg.h"
 #include "base/mem.h"
 #include "base/props.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *type_name(rmq_conf_type_t type)
 {
@@ -148,14 +136,14 @@ static int set_row(const rmq_conf_def_t *d, void *obj, const char *value, char *
         int64_t lo, hi, v;
         effective_range(d, &lo, &hi);
         if (!value || parse_int64(value, &v) != 0) {
-            set_err(err, errlen,
+            rmq_set_err(err, errlen,
                     "invalid value '%s' for %s: not a decimal integer (allowed range [%" PRId64
                     ", %" PRId64 "])",
                     value ? value : "(null)", d->name, lo, hi);
             return RMQ_CONF_INVALID;
         }
         if (v < lo || v > hi) {
-            set_err(err, errlen,
+            rmq_set_err(err, errlen,
                     "invalid value '%s' for %s: out of range [%" PRId64 ", %" PRId64 "]", value,
                     d->name, lo, hi);
             return RMQ_CONF_INVALID;
@@ -174,7 +162,7 @@ static int set_row(const rmq_conf_def_t *d, void *obj, const char *value, char *
         } else if (value && strcasecmp(value, "false") == 0) {
             *(bool *)field(d, obj) = false;
         } else {
-            set_err(err, errlen, "invalid value '%s' for %s: expected true or false",
+            rmq_set_err(err, errlen, "invalid value '%s' for %s: expected true or false",
                     value ? value : "(null)", d->name);
             return RMQ_CONF_INVALID;
         }
@@ -186,7 +174,7 @@ static int set_row(const rmq_conf_def_t *d, void *obj, const char *value, char *
         return RMQ_CONF_OK;
     }
     }
-    set_err(err, errlen, "%s has an unknown type %d", d->name, (int)d->type);
+    rmq_set_err(err, errlen, "%s has an unknown type %d", d->name, (int)d->type);
     return RMQ_CONF_INVALID;
 }
 
@@ -222,7 +210,7 @@ int rmq_conf_set(const rmq_conf_def_t *defs, void *obj, const char *name, const 
     for (const rmq_conf_def_t *d = defs; d->name; d++)
         if (strcmp(d->name, name) == 0)
             return set_row(d, obj, value, err, errlen);
-    set_err(err, errlen, "unknown configuration key '%s'", name);
+    rmq_set_err(err, errlen, "unknown configuration key '%s'", name);
     return RMQ_CONF_UNKNOWN;
 }
 
@@ -244,7 +232,7 @@ static int load_one(const char *key, const char *value, void *arg)
         return 0;
     }
     if (rc != RMQ_CONF_OK) {
-        set_err(ctx->err, ctx->errlen, "%s: %s", ctx->path, msg);
+        rmq_set_err(ctx->err, ctx->errlen, "%s: %s", ctx->path, msg);
         return -1;
     }
     return 0;

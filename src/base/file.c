@@ -10,18 +10,33 @@
 
 #include "base/mem.h"
 
+/* Reads with read(2) rather than sizing by fstat so pipes and /proc files
+ * work too. */
 int rmq_file_read(const char *path, rmq_buf_t *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
         return errno == ENOENT ? 1 : -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rmq_buf_append(out, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 0;
+    for (;;) {
+        rmq_buf_reserve(out, 4096);
+        ssize_t r = read(fd, out->data + out->len, out->cap - out->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        out->len += (size_t)r;
+    }
+    close(fd);
+    return 0;
 }
 
 static int mkdirs(const char *path)

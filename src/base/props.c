@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/errmsg.h"
+#include "base/file.h"
 #include "base/mem.h"
 
 /* Bytes other than escapes are passed through untouched.  Java's
@@ -272,53 +274,11 @@ int rmq_props_parse(const char *text, size_t len, rmq_props_cb cb, void *arg)
     return parse(&p, cb, arg);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Reads with read(2) rather than sizing by fstat so pipes and /proc files work
- * too. */
-static int read_all(const char *path, rmq_buf_t *b)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return -1;
-    for (;;) {
-        rmq_buf_reserve(b, 4096);
-        ssize_t r = read(fd, b->data + b->len, b->cap - b->len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        b->len += (size_t)r;
-    }
-    close(fd);
-    return 0;
-}
-
 int rmq_props_load_file(const char *path, rmq_props_cb cb, void *arg, char *err, size_t errlen)
 {
     rmq_buf_t b = RMQ_BUF_INIT;
-    if (read_all(path, &b) != 0) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    if (rmq_file_read(path, &b) != 0) {
+        rmq_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         rmq_buf_free(&b);
         return -1;
     }
@@ -326,7 +286,7 @@ int rmq_props_load_file(const char *path, rmq_props_cb cb, void *arg, char *err,
     int rc = parse(&p, cb, arg);
     /* A callback that stops the parse reports its own error. */
     if (p.error)
-        set_err(err, errlen, "%s:%d: %s", path, p.error_line, p.error);
+        rmq_set_err(err, errlen, "%s:%d: %s", path, p.error_line, p.error);
     rmq_buf_free(&b);
     return rc;
 }

@@ -79,6 +79,17 @@ static bool fail_prop(hdr_ctx_t *c, const char *name, const char *why)
     return false;
 }
 
+/* Parses the text of a scalar as Long.parseLong would. */
+static bool jstr_to_i64(const rmq_jstr_t *v, int64_t *out)
+{
+    char tmp[32];
+    if (v->n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, v->s, v->n);
+    tmp[v->n] = '\0';
+    return rmq_parse_i64(tmp, out) == 0;
+}
+
 /* code, version, opaque, flag: a JSON integer or a numeric string. */
 static bool get_i32(hdr_ctx_t *c, const char *name, int32_t *out)
 {
@@ -88,13 +99,8 @@ static bool get_i32(hdr_ctx_t *c, const char *name, int32_t *out)
         return false;
     if (t == RMQ_J_NULL)
         return true;
-    char tmp[32];
     int64_t x;
-    if ((t != RMQ_J_NUMBER && t != RMQ_J_STRING) || v.n >= sizeof(tmp))
-        return fail_prop(c, name, "is not an integer");
-    memcpy(tmp, v.s, v.n);
-    tmp[v.n] = '\0';
-    if (rmq_parse_i64(tmp, &x) != 0)
+    if ((t != RMQ_J_NUMBER && t != RMQ_J_STRING) || !jstr_to_i64(&v, &x))
         return fail_prop(c, name, "is not an integer");
     if (x < INT32_MIN || x > INT32_MAX)
         return fail_prop(c, name, "out of range");
@@ -109,14 +115,8 @@ static bool get_language(hdr_ctx_t *c)
     if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
         return false;
     if (t == RMQ_J_NUMBER) {
-        int64_t x = 0;
-        char tmp[32];
-        if (v.n < sizeof(tmp)) {
-            memcpy(tmp, v.s, v.n);
-            tmp[v.n] = '\0';
-            rmq_parse_i64(tmp, &x);
-        }
-        c->cmd->language = x >= 0 && x < 256 ? (int)x : RMQ_LANG_OTHER;
+        int64_t x;
+        c->cmd->language = jstr_to_i64(&v, &x) && x >= 0 && x < 256 ? (int)x : RMQ_LANG_OTHER;
         return true;
     }
     if (t == RMQ_J_NULL)
