@@ -525,6 +525,48 @@ static void test_scan_expired_whole_broker(void **state)
     rmq_route_table_free(rt);
 }
 
+typedef struct expired_calls {
+    rmq_route_table_t *rt;
+    uint64_t conns[8];
+    size_t n;
+    bool route_gone; /* TA already removed when called */
+} expired_calls_t;
+
+static void on_expired(uint64_t conn_id, void *arg)
+{
+    expired_calls_t *c = arg;
+    assert_true(c->n < 8);
+    c->conns[c->n++] = conn_id;
+    c->route_gone = !has_route(c->rt, "TA");
+}
+
+/* The callback names the connection of each expired broker, after the table
+ * has dropped it, and skips brokers that registered over no connection. */
+static void test_scan_expired_callback(void **state)
+{
+    (void)state;
+    rmq_route_table_t *rt = rmq_route_table_new();
+    static const topic_spec_t a[] = {{"TA", 4, 6, 0}};
+    static const topic_spec_t b[] = {{"TB", 4, 6, 0}};
+    reg_simple(rt, "C1", "broker-a", ADDR_A0, 0, 5, 1, a, 1, 0);
+    reg_simple(rt, "C1", "broker-b", ADDR_B0, 0, 0, 1, b, 1, 0);
+    reg_simple(rt, "C2", "broker-c", ADDR_C0, 0, 6, 1, b, 1, 100000);
+
+    expired_calls_t calls = {rt, {0}, 0, false};
+    assert_int_equal(rmq_route_table_scan_expired(rt, TIMEOUT_DEFAULT + 1, on_expired, &calls),
+                     2);
+    assert_int_equal(calls.n, 1);
+    assert_int_equal(calls.conns[0], 5);
+    assert_true(calls.route_gone);
+    assert_true(has_route(rt, "TB")); /* still on broker-c */
+
+    calls.n = 0;
+    assert_int_equal(rmq_route_table_scan_expired(rt, TIMEOUT_DEFAULT + 2, on_expired, &calls),
+                     0);
+    assert_int_equal(calls.n, 0);
+    rmq_route_table_free(rt);
+}
+
 /* ---- queries ---- */
 
 static void test_query_data_version(void **state)
@@ -838,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_conn_closed),
         cmocka_unit_test(test_scan_expired),
         cmocka_unit_test(test_scan_expired_whole_broker),
+        cmocka_unit_test(test_scan_expired_callback),
         cmocka_unit_test(test_query_data_version),
         cmocka_unit_test(test_get_route_unknown),
         cmocka_unit_test(test_cluster_info),
