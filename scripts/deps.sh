@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages rocketmq-c needs, if any is missing.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libuv1-dev libjansson-dev zlib1g-dev libcmocka-dev clang)
+pkgs=(cmake make gcc libc6-dev pkg-config libuv1-dev libjansson-dev zlib1g-dev libcmocka-dev clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
