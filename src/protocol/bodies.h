@@ -83,7 +83,10 @@ void rmq_register_broker_body_add_topic(rmq_register_broker_body_t *b, const rmq
 void rmq_register_broker_body_encode(const rmq_register_broker_body_t *b, rmq_buf_t *out);
 int rmq_register_broker_body_decode(const void *p, size_t n, rmq_register_broker_body_t *b,
                                     char *err, size_t errlen);
-/* Bodies of brokers older than V3_0_11 (version < 37): a bare TopicConfigSerializeWrapper. */
+/* A bare TopicConfigSerializeWrapper {"dataVersion":..,"topicConfigTable":{..}}: the body
+ * of brokers older than V3_0_11 (version < 37) and the broker's topics.json.  The encoder
+ * ignores filter_servers. */
+void rmq_topic_config_wrapper_encode(const rmq_register_broker_body_t *b, rmq_buf_t *out);
 int rmq_topic_config_wrapper_decode(const void *p, size_t n, rmq_register_broker_body_t *b,
                                     char *err, size_t errlen);
 /* Compressed form (RegisterBrokerBody.encode(true)): zlib stream of length-prefixed parts,

@@ -138,6 +138,14 @@ static json_t *wrapper_to_json(const rmq_register_broker_body_t *b)
     return w;
 }
 
+/* The broker's topics.json is this wrapper alone; filter_servers is not part of it. */
+void rmq_topic_config_wrapper_encode(const rmq_register_broker_body_t *b, rmq_buf_t *out)
+{
+    json_t *w = wrapper_to_json(b);
+    rmq_json_dump_append(w, out);
+    json_decref(w);
+}
+
 void rmq_register_broker_body_encode(const rmq_register_broker_body_t *b, rmq_buf_t *out)
 {
     json_t *j = json_object();

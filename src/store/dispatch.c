@@ -1,0 +1,143 @@
+/* Dispatch (Apache RocketMQ ReputMessageService; reference broker.md 5):
+ * reads the commit log behind the appenders and builds consume-queue entries
+ * and index keys, then tells the broker a message arrived (long polling). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "rocketmq/error.h"
+#include "store/store_int.h"
+
+#define SCHEDULE_TOPIC "SCHEDULE_TOPIC_XXXX"
+
+static bool consumable(int32_t sysflag)
+{
+    int tx = sysflag & RMQ_SYSFLAG_TX_MASK;
+    return tx == RMQ_SYSFLAG_TX_NOT || tx == RMQ_SYSFLAG_TX_COMMIT;
+}
+
+static int64_t tags_code_of(const rmq_record_t *rec)
+{
+    const char *v;
+    size_t n;
+    if (!rmq_props_find(rec->properties, (size_t)rec->properties_len, "TAGS", &v, &n))
+        return 0;
+    return rmq_tags_code(v, n);
+}
+
+int rmq_dispatch_record(rmq_store_t *s, const rmq_record_t *rec, int64_t offset)
+{
+    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    size_t tlen = (size_t)rec->topic_len < sizeof(topic) ? (size_t)rec->topic_len : sizeof(topic) - 1;
+    memcpy(topic, rec->topic, tlen);
+    topic[tlen] = '\0';
+    int64_t tags = tags_code_of(rec);
+    if (consumable(rec->sysflag)) {
+        rmq_consume_queue_t *cq = rmq_store_find_cq(s, topic, rec->queue_id, true);
+        if (rmq_cq_put(cq, offset, rec->total_size, tags, rec->queue_offset) != 0) {
+            atomic_fetch_or(&s->running_flags, RMQ_RUN_WRITE_LOGICS_ERROR);
+            RMQ_LOGE("store", "cannot write consume queue %s-%d: store set read-only", topic,
+                     rec->queue_id);
+            return ROCKETMQ_ERR__IO;
+        }
+        atomic_store(&s->cp->logics_ts, rec->store_timestamp);
+    }
+    if (s->index && (rec->sysflag & RMQ_SYSFLAG_TX_MASK) != RMQ_SYSFLAG_TX_ROLLBACK) {
+        const char *uk = NULL, *keys = NULL;
+        size_t ulen = 0, klen = 0;
+        rmq_props_find(rec->properties, (size_t)rec->properties_len, "UNIQ_KEY", &uk, &ulen);
+        rmq_props_find(rec->properties, (size_t)rec->properties_len, "KEYS", &keys, &klen);
+        if ((uk || keys) &&
+            rmq_index_put(s->index, topic, uk, ulen, keys, klen, offset, rec->store_timestamp) != 0)
+            RMQ_LOGW("store", "cannot index message at %lld", (long long)offset);
+    }
+    return 0;
+}
+
+/* One pass over what the commit log holds beyond reput_from; returns the
+ * number of records dispatched.  The final pass ignores the stop flag. */
+static int do_reput(rmq_store_t *s, bool final)
+{
+    int count = 0;
+    int64_t from = atomic_load(&s->reput_from);
+    int64_t min = rmq_mq_min_offset(s->cl);
+    if (min > from)
+        from = min;
+    while (final || !atomic_load(&s->stopping)) {
+        rmq_mapped_file_t *mf = rmq_mq_find(s->cl, from);
+        if (!mf)
+            break;
+        int64_t pos = from - mf->start, end = rmq_mapped_file_wrote(mf);
+        bool next_file = false;
+        while (pos < end) {
+            rmq_record_t rec;
+            rmq_record_status_t st =
+                rmq_record_parse(mf->base + pos, (size_t)(end - pos), false, &rec);
+            if (st == RMQ_RECORD_BLANK) {
+                next_file = true;
+                break;
+            }
+            if (st != RMQ_RECORD_OK) {
+                /* A master never has a partial record before its write position. */
+                RMQ_LOGE("store", "dispatch: bad record at %lld, skipping the rest of %s",
+                         (long long)(mf->start + pos), mf->path);
+                next_file = true;
+                break;
+            }
+            if (rmq_dispatch_record(s, &rec, mf->start + pos) != 0) {
+                rmq_mapped_file_release(mf);
+                atomic_store(&s->reput_from, mf->start + pos);
+                return count;
+            }
+            if (s->arrival && consumable(rec.sysflag)) {
+                char topic[RMQ_TOPIC_MAX_LEN + 1];
+                memcpy(topic, rec.topic, (size_t)rec.topic_len);
+                topic[rec.topic_len] = '\0';
+                s->arrival(topic, rec.queue_id, rec.queue_offset + 1, tags_code_of(&rec),
+                           rec.store_timestamp, s->arrival_arg);
+            }
+            pos += rec.total_size;
+            count++;
+        }
+        from = next_file ? mf->start + (int64_t)mf->size : mf->start + pos;
+        atomic_store(&s->reput_from, from);
+        rmq_mapped_file_release(mf);
+        if (!next_file)
+            break;
+    }
+    return count;
+}
+
+void rmq_dispatch_wake(rmq_store_t *s)
+{
+    pthread_mutex_lock(&s->dispatch_lock);
+    pthread_cond_broadcast(&s->dispatch_cond);
+    pthread_mutex_unlock(&s->dispatch_lock);
+}
+
+void *rmq_dispatch_main(void *arg)
+{
+    rmq_store_t *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        int n = do_reput(s, false);
+        pthread_mutex_lock(&s->dispatch_lock);
+        /* Wake anyone waiting for dispatch to catch up, then wait for appends. */
+        pthread_cond_broadcast(&s->dispatch_cond);
+        if (n == 0 && !atomic_load(&s->stopping) &&
+            atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += 10 * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&s->dispatch_cond, &s->dispatch_lock, &ts);
+        }
+        pthread_mutex_unlock(&s->dispatch_lock);
+    }
+    do_reput(s, true); /* what was appended before stop */
+    return NULL;
+}

@@ -1,0 +1,202 @@
+/* Flushing (reference broker.md 4): the commit log's flush thread runs either
+ * as FlushRealTimeService (ASYNC_FLUSH: every flushIntervalCommitLog, at least
+ * flushCommitLogLeastPages pages unless a thorough flush is due) or as
+ * GroupCommitService (SYNC_FLUSH: each put waits until the flushed offset
+ * passes its records; one msync serves every waiter queued meanwhile).  A
+ * second thread flushes consume queues and writes the checkpoint. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "store/store_int.h"
+
+bool rmq_store_sleep(rmq_store_t *s, pthread_mutex_t *m, pthread_cond_t *c, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(m);
+    if (!atomic_load(&s->stopping))
+        pthread_cond_timedwait(c, m, &ts);
+    pthread_mutex_unlock(m);
+    return !atomic_load(&s->stopping);
+}
+
+/* Flushes the commit log; on failure the store stops accepting writes (a
+ * failed msync is never retried and then acknowledged). */
+static int flush_commitlog(rmq_store_t *s, int least_pages)
+{
+    int rc = least_pages == 0 ? rmq_mq_flush_all(s->cl) : rmq_mq_flush(s->cl, least_pages);
+    if (rc != 0) {
+        if (!(atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE) & RMQ_RUN_NOT_WRITEABLE))
+            RMQ_LOGE("store", "commit log flush failed: the store refuses writes from now on");
+        return rc;
+    }
+    if (least_pages == 0) {
+        /* physicMsgTimestamp: store time of the last record a full flush covered */
+        rmq_mapped_file_t *mf = rmq_mq_last(s->cl);
+        if (mf) {
+            int64_t ts = atomic_load(&mf->last_store_ts);
+            if (ts > 0)
+                atomic_store(&s->cp->physic_ts, ts);
+            rmq_mapped_file_release(mf);
+        }
+    }
+    return 0;
+}
+
+void rmq_flush_wake(rmq_store_t *s)
+{
+    pthread_mutex_lock(&s->flush_lock);
+    s->flush_wake = true;
+    pthread_cond_signal(&s->flush_cond);
+    pthread_mutex_unlock(&s->flush_lock);
+}
+
+void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
+{
+    req->next = NULL;
+    pthread_mutex_lock(&s->flush_lock);
+    *s->flush_tail = req;
+    s->flush_tail = &req->next;
+    s->flush_wake = true;
+    pthread_cond_signal(&s->flush_cond);
+    pthread_mutex_unlock(&s->flush_lock);
+}
+
+static void async_loop(rmq_store_t *s)
+{
+    int64_t last_thorough = rmq_mono_ms();
+    while (rmq_store_sleep(s, &s->flush_lock, &s->flush_cond, s->cfg.flushIntervalCommitLog)) {
+        int least = s->cfg.flushCommitLogLeastPages;
+        if (rmq_mono_ms() >= last_thorough + s->cfg.flushCommitLogThoroughInterval) {
+            last_thorough = rmq_mono_ms();
+            least = 0;
+        }
+        flush_commitlog(s, least);
+    }
+}
+
+/* Completes the waiters the flushed offset has passed, and those whose
+ * deadline is over; keeps the rest, in order. */
+static flush_req_t *complete(flush_req_t *list, int64_t flushed, bool flush_ok, bool all)
+{
+    flush_req_t *keep = NULL, **tail = &keep;
+    int64_t now = rmq_mono_ms();
+    while (list) {
+        flush_req_t *r = list;
+        list = r->next;
+        if (flush_ok && r->next_offset <= flushed) {
+            r->res.status = RMQ_PUT_OK;
+        } else if (all || now >= r->deadline || !flush_ok) {
+            r->res.status = RMQ_PUT_FLUSH_DISK_TIMEOUT;
+        } else {
+            r->next = NULL;
+            *tail = r;
+            tail = &r->next;
+            continue;
+        }
+        r->cb(&r->res, r->arg);
+        free(r);
+    }
+    return keep;
+}
+
+static void group_commit_loop(rmq_store_t *s)
+{
+    flush_req_t *pending = NULL;
+    for (;;) {
+        pthread_mutex_lock(&s->flush_lock);
+        if (!s->flush_wake && !atomic_load(&s->stopping)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += 10 * 1000000; /* GroupCommitService waits 10 ms */
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&s->flush_cond, &s->flush_lock, &ts);
+        }
+        s->flush_wake = false;
+        /* Swap: everything queued so far is served by the flush below. */
+        flush_req_t *batch = s->flush_reqs;
+        s->flush_reqs = NULL;
+        s->flush_tail = &s->flush_reqs;
+        bool stop = atomic_load(&s->stopping);
+        pthread_mutex_unlock(&s->flush_lock);
+        if (batch) {
+            flush_req_t **t = &pending;
+            while (*t)
+                t = &(*t)->next;
+            *t = batch;
+        }
+        bool ok = flush_commitlog(s, 0) == 0;
+        pending = complete(pending, rmq_mq_flushed_where(s->cl), ok, stop);
+        if (stop && !pending)
+            return;
+    }
+}
+
+void *rmq_flush_main(void *arg)
+{
+    rmq_store_t *s = arg;
+    if (s->sync_flush)
+        group_commit_loop(s);
+    else
+        async_loop(s);
+    return NULL;
+}
+
+typedef struct cq_flush_ctx {
+    int least;
+    int failed;
+} cq_flush_ctx_t;
+
+static void flush_one_cq(rmq_consume_queue_t *cq, void *arg)
+{
+    cq_flush_ctx_t *c = arg;
+    if (rmq_cq_flush(cq, c->least) != 0)
+        c->failed++;
+}
+
+/* Flushes every consume queue; thorough passes also write the checkpoint with
+ * the logics timestamp captured before the flush (what is surely covered). */
+void rmq_store_flush_cqs(rmq_store_t *s, bool thorough)
+{
+    int64_t logics = atomic_load(&s->cp->logics_ts);
+    cq_flush_ctx_t c = {thorough ? 0 : s->cfg.flushConsumeQueueLeastPages, 0};
+    rmq_store_foreach_cq(s, flush_one_cq, &c);
+    if (c.failed)
+        RMQ_LOGE("store", "%d consume queue flushes failed", c.failed);
+    if (!thorough)
+        return;
+    if (s->index) {
+        int64_t its = rmq_index_full_flushed_ts(s->index);
+        if (its > 0)
+            atomic_store(&s->cp->index_ts, its);
+    }
+    int64_t now_logics = atomic_load(&s->cp->logics_ts);
+    atomic_store(&s->cp->logics_ts, logics);
+    rmq_checkpoint_flush(s->cp);
+    atomic_store(&s->cp->logics_ts, now_logics);
+}
+
+void *rmq_cq_flush_main(void *arg)
+{
+    rmq_store_t *s = arg;
+    int64_t last_thorough = rmq_mono_ms();
+    /* the final thorough flush happens in rmq_store_close */
+    while (rmq_store_sleep(s, &s->stop_lock, &s->stop_cond, s->cfg.flushIntervalConsumeQueue)) {
+        bool thorough = rmq_mono_ms() >= last_thorough + s->cfg.flushConsumeQueueThoroughInterval;
+        if (thorough)
+            last_thorough = rmq_mono_ms();
+        rmq_store_flush_cqs(s, thorough);
+    }
+    return NULL;
+}

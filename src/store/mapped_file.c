@@ -1,0 +1,164 @@
+#include "store/mapped_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/errmsg.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "rocketmq/error.h"
+
+void rmq_offset_to_name(int64_t offset, char out[21])
+{
+    snprintf(out, 21, "%020" PRId64, offset);
+}
+
+static rmq_mapped_file_t *wrap(char *path, int fd, uint8_t *base, int64_t start, size_t size)
+{
+    rmq_mapped_file_t *mf = rmq_calloc(1, sizeof(*mf));
+    mf->path = path;
+    mf->fd = fd;
+    mf->base = base;
+    mf->size = size;
+    mf->start = start;
+    atomic_init(&mf->refs, 1); /* the queue's reference */
+    return mf;
+}
+
+static int map_fd(int fd, size_t size, uint8_t **base)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    *base = p;
+    return 0;
+}
+
+int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool preallocate,
+                           rmq_mapped_file_t **out, char *err, size_t errlen)
+{
+    char name[21];
+    rmq_offset_to_name(start, name);
+    size_t plen = strlen(dir) + 22;
+    char *path = rmq_malloc(plen);
+    snprintf(path, plen, "%s/%s", dir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rmq_set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        free(path);
+        return ROCKETMQ_ERR__IO;
+    }
+    /* posix_fallocate returns the error instead of setting errno. */
+    int rc = preallocate ? posix_fallocate(fd, 0, (off_t)size)
+                         : (ftruncate(fd, (off_t)size) == 0 ? 0 : errno);
+    uint8_t *base = NULL;
+    if (rc == 0 && map_fd(fd, size, &base) != 0)
+        rc = errno;
+    if (rc != 0) {
+        rmq_set_err(err, errlen, "cannot allocate %s (%zu bytes): %s", path, size, strerror(rc));
+        close(fd);
+        unlink(path); /* leave no short file behind: load would refuse it */
+        free(path);
+        return ROCKETMQ_ERR__IO;
+    }
+    *out = wrap(path, fd, base, start, size);
+    return 0;
+}
+
+int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mapped_file_t **out,
+                         char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        rmq_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return ROCKETMQ_ERR__IO;
+    }
+    if ((size_t)st.st_size != size) {
+        rmq_set_err(err, errlen, "%s is %lld bytes, expected %zu", path, (long long)st.st_size,
+                    size);
+        close(fd);
+        return ROCKETMQ_ERR__IO;
+    }
+    uint8_t *base;
+    if (map_fd(fd, size, &base) != 0) {
+        rmq_set_err(err, errlen, "cannot map %s: %s", path, strerror(errno));
+        close(fd);
+        return ROCKETMQ_ERR__IO;
+    }
+    rmq_mapped_file_t *mf = wrap(rmq_strdup(path), fd, base, start, size);
+    atomic_store(&mf->wrote, (int64_t)size);
+    atomic_store(&mf->flushed, (int64_t)size);
+    *out = mf;
+    return 0;
+}
+
+bool rmq_mapped_file_hold(rmq_mapped_file_t *mf)
+{
+    if (atomic_load(&mf->destroyed))
+        return false;
+    atomic_fetch_add(&mf->refs, 1);
+    return true;
+}
+
+void rmq_mapped_file_release(rmq_mapped_file_t *mf)
+{
+    if (atomic_fetch_sub(&mf->refs, 1) != 1)
+        return;
+    munmap(mf->base, mf->size);
+    close(mf->fd);
+    free(mf->path);
+    free(mf);
+}
+
+void rmq_mapped_file_destroy(rmq_mapped_file_t *mf)
+{
+    atomic_store(&mf->destroyed, true);
+    if (unlink(mf->path) != 0 && errno != ENOENT)
+        RMQ_LOGW("store", "cannot delete %s: %s", mf->path, strerror(errno));
+    rmq_mapped_file_release(mf);
+}
+
+int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n)
+{
+    int64_t pos = atomic_load_explicit(&mf->wrote, memory_order_relaxed);
+    if (pos + (int64_t)n > (int64_t)mf->size)
+        return -1;
+    memcpy(mf->base + pos, p, n);
+    atomic_store_explicit(&mf->wrote, pos + (int64_t)n, memory_order_release);
+    return 0;
+}
+
+void rmq_mapped_file_set_wrote(rmq_mapped_file_t *mf, int64_t pos)
+{
+    atomic_store_explicit(&mf->wrote, pos, memory_order_release);
+}
+
+int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages)
+{
+    int64_t wrote = rmq_mapped_file_wrote(mf);
+    int64_t flushed = atomic_load(&mf->flushed);
+    if (wrote <= flushed)
+        return 0;
+    bool full = wrote >= (int64_t)mf->size;
+    if (!full && least_pages > 0 &&
+        wrote / RMQ_OS_PAGE_SIZE - flushed / RMQ_OS_PAGE_SIZE < least_pages)
+        return 0;
+    /* msync wants a page-aligned start; the partial page before it is re-synced. */
+    int64_t from = flushed - flushed % RMQ_OS_PAGE_SIZE;
+    if (msync(mf->base + from, (size_t)(wrote - from), MS_SYNC) != 0) {
+        RMQ_LOGE("store", "msync of %s failed: %s", mf->path, strerror(errno));
+        return ROCKETMQ_ERR__IO;
+    }
+    atomic_store(&mf->flushed, wrote);
+    return 0;
+}

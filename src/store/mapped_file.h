@@ -1,0 +1,75 @@
+/* One memory-mapped store file of fixed size (commit log segment, consume
+ * queue file), named by the 20-digit logical offset of its first byte
+ * (Apache RocketMQ MappedFile / UtilAll.offset2FileName).
+ *
+ * Positions: `wrote` is how far bytes were appended (published with release
+ * order, so a reader that loads it with acquire sees the bytes); `flushed` is
+ * how far they were made durable with msync.
+ *
+ * Lifetime: readers hold a reference while they use bytes of the mapping
+ * (a pull response may be written from it).  Destroying a file unlinks it at
+ * once; the mapping goes away when the last holder releases it. */
+#ifndef RMQ_STORE_MAPPED_FILE_H
+#define RMQ_STORE_MAPPED_FILE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RMQ_OS_PAGE_SIZE 4096
+
+typedef struct rmq_mapped_file {
+    char *path;
+    int fd;
+    uint8_t *base;
+    size_t size;
+    int64_t start; /* logical offset of byte 0 */
+    _Atomic int64_t wrote;
+    _Atomic int64_t flushed;
+    _Atomic int64_t last_store_ts; /* store time of the last record appended (commit log) */
+    atomic_int refs;
+    atomic_bool destroyed;
+} rmq_mapped_file_t;
+
+/* "%020lld" of offset into out[21]. */
+void rmq_offset_to_name(int64_t offset, char out[21]);
+
+/* Creates a new file of `size` bytes at dir/<name of start>.  With
+ * preallocate the blocks are reserved now (posix_fallocate), so a full disk
+ * fails here, with ROCKETMQ_ERR__IO and ENOSPC in err, and never later as a
+ * SIGBUS on a write into the mapping.  New files read as zeros. */
+int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool preallocate,
+                           rmq_mapped_file_t **out, char *err, size_t errlen);
+/* Maps an existing file, which must be exactly `size` bytes.  Its positions
+ * start at `size` (full); recovery sets the real end. */
+int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mapped_file_t **out,
+                         char *err, size_t errlen);
+
+/* Any thread: true and a reference if the file is still in service. */
+bool rmq_mapped_file_hold(rmq_mapped_file_t *mf);
+void rmq_mapped_file_release(rmq_mapped_file_t *mf);
+/* Unlinks the file and drops the queue's reference (unmaps when unused). */
+void rmq_mapped_file_destroy(rmq_mapped_file_t *mf);
+
+static inline int64_t rmq_mapped_file_wrote(const rmq_mapped_file_t *mf)
+{
+    return atomic_load_explicit(&mf->wrote, memory_order_acquire);
+}
+
+static inline bool rmq_mapped_file_full(const rmq_mapped_file_t *mf)
+{
+    return rmq_mapped_file_wrote(mf) >= (int64_t)mf->size;
+}
+
+/* Appends n bytes at the write position (single writer); -1 if they do not fit. */
+int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n);
+/* Publishes a write position after the caller wrote into base directly. */
+void rmq_mapped_file_set_wrote(rmq_mapped_file_t *mf, int64_t pos);
+
+/* msync of [flushed, wrote) when at least least_pages pages are dirty, or any
+ * dirty byte with least_pages 0, or always once the file is full.  Returns 0
+ * (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
+int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages);
+
+#endif

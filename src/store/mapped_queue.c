@@ -1,0 +1,308 @@
+#include "store/mapped_queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/errmsg.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/num.h"
+#include "rocketmq/error.h"
+
+static int mkdirs(const char *dir)
+{
+    char *tmp = rmq_strdup(dir);
+    int rc = 0;
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    free(tmp);
+    return rc;
+}
+
+rmq_mapped_queue_t *rmq_mq_new(const char *dir, size_t file_size, bool preallocate)
+{
+    rmq_mapped_queue_t *q = rmq_calloc(1, sizeof(*q));
+    q->dir = rmq_strdup(dir);
+    q->file_size = file_size;
+    q->preallocate = preallocate;
+    pthread_rwlock_init(&q->lock, NULL);
+    return q;
+}
+
+void rmq_mq_free(rmq_mapped_queue_t *q)
+{
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->nfiles; i++)
+        rmq_mapped_file_release(q->files[i]);
+    free(q->files);
+    pthread_rwlock_destroy(&q->lock);
+    free(q->dir);
+    free(q);
+}
+
+static void push(rmq_mapped_queue_t *q, rmq_mapped_file_t *mf)
+{
+    if (q->nfiles == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 8;
+        q->files = rmq_realloc(q->files, q->cap * sizeof(*q->files));
+    }
+    q->files[q->nfiles++] = mf;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the 20-digit files in dir, sorted (zero padding: text order is
+ * offset order). */
+static char **list_files(const char *dir, size_t *n)
+{
+    DIR *d = opendir(dir);
+    *n = 0;
+    if (!d)
+        return NULL;
+    size_t cap = 16;
+    char **names = rmq_malloc(cap * sizeof(char *));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strlen(e->d_name) != 20 || strspn(e->d_name, "0123456789") != 20)
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            names = rmq_realloc(names, cap * sizeof(char *));
+        }
+        names[(*n)++] = rmq_strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, *n, sizeof(char *), cmp_names);
+    return names;
+}
+
+int rmq_mq_load(rmq_mapped_queue_t *q, char *err, size_t errlen)
+{
+    if (mkdirs(q->dir) != 0) {
+        rmq_set_err(err, errlen, "cannot create %s: %s", q->dir, strerror(errno));
+        return ROCKETMQ_ERR__IO;
+    }
+    size_t n;
+    char **names = list_files(q->dir, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t start = 0;
+        rmq_parse_i64(names[i], &start);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", q->dir, names[i]);
+        rmq_mapped_file_t *mf;
+        if (rc == 0 && (rc = rmq_mapped_file_open(path, start, q->file_size, &mf, err, errlen)) == 0)
+            push(q, mf);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+size_t rmq_mq_count(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    size_t n = q->nfiles;
+    pthread_rwlock_unlock(&q->lock);
+    return n;
+}
+
+rmq_mapped_file_t *rmq_mq_get(rmq_mapped_queue_t *q, size_t i)
+{
+    rmq_mapped_file_t *mf = NULL;
+    pthread_rwlock_rdlock(&q->lock);
+    if (i < q->nfiles && rmq_mapped_file_hold(q->files[i]))
+        mf = q->files[i];
+    pthread_rwlock_unlock(&q->lock);
+    return mf;
+}
+
+rmq_mapped_file_t *rmq_mq_last(rmq_mapped_queue_t *q)
+{
+    rmq_mapped_file_t *mf = NULL;
+    pthread_rwlock_rdlock(&q->lock);
+    if (q->nfiles && rmq_mapped_file_hold(q->files[q->nfiles - 1]))
+        mf = q->files[q->nfiles - 1];
+    pthread_rwlock_unlock(&q->lock);
+    return mf;
+}
+
+rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_offset, char *err,
+                                         size_t errlen)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    rmq_mapped_file_t *last = q->nfiles ? q->files[q->nfiles - 1] : NULL;
+    pthread_rwlock_unlock(&q->lock);
+    if (last && !rmq_mapped_file_full(last))
+        return last;
+    int64_t start = last ? last->start + (int64_t)q->file_size
+                         : start_offset - start_offset % (int64_t)q->file_size;
+    if (!last && mkdirs(q->dir) != 0) {
+        rmq_set_err(err, errlen, "cannot create %s: %s", q->dir, strerror(errno));
+        return NULL;
+    }
+    rmq_mapped_file_t *mf;
+    if (rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err, errlen) != 0)
+        return NULL;
+    pthread_rwlock_wrlock(&q->lock);
+    push(q, mf);
+    pthread_rwlock_unlock(&q->lock);
+    return mf;
+}
+
+rmq_mapped_file_t *rmq_mq_find(rmq_mapped_queue_t *q, int64_t offset)
+{
+    rmq_mapped_file_t *mf = NULL;
+    pthread_rwlock_rdlock(&q->lock);
+    if (q->nfiles > 0 && offset >= q->files[0]->start) {
+        /* Files are contiguous: index arithmetic, checked. */
+        size_t i = (size_t)((offset - q->files[0]->start) / (int64_t)q->file_size);
+        if (i < q->nfiles && offset >= q->files[i]->start &&
+            offset < q->files[i]->start + (int64_t)q->file_size &&
+            rmq_mapped_file_hold(q->files[i]))
+            mf = q->files[i];
+    }
+    pthread_rwlock_unlock(&q->lock);
+    return mf;
+}
+
+int64_t rmq_mq_min_offset(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    int64_t v = q->nfiles ? q->files[0]->start : -1;
+    pthread_rwlock_unlock(&q->lock);
+    return v;
+}
+
+int64_t rmq_mq_max_offset(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_rdlock(&q->lock);
+    int64_t v = 0;
+    if (q->nfiles) {
+        rmq_mapped_file_t *last = q->files[q->nfiles - 1];
+        v = last->start + rmq_mapped_file_wrote(last);
+    }
+    pthread_rwlock_unlock(&q->lock);
+    return v;
+}
+
+int64_t rmq_mq_flushed_where(rmq_mapped_queue_t *q)
+{
+    return atomic_load(&q->flushed_where);
+}
+
+void rmq_mq_set_flushed_where(rmq_mapped_queue_t *q, int64_t offset)
+{
+    atomic_store(&q->flushed_where, offset);
+}
+
+int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages)
+{
+    int64_t where = atomic_load(&q->flushed_where);
+    rmq_mapped_file_t *mf = rmq_mq_find(q, where);
+    if (!mf) {
+        /* flushed_where 0 on a queue starting later, or at a file boundary
+         * whose next file does not exist yet */
+        int64_t min = rmq_mq_min_offset(q);
+        if (min < 0 || where >= min)
+            return 0;
+        mf = rmq_mq_get(q, 0);
+        if (!mf)
+            return 0;
+    }
+    int rc = rmq_mapped_file_flush(mf, least_pages);
+    if (rc == 0)
+        atomic_store(&q->flushed_where, mf->start + atomic_load(&mf->flushed));
+    rmq_mapped_file_release(mf);
+    return rc;
+}
+
+int rmq_mq_flush_all(rmq_mapped_queue_t *q)
+{
+    /* One file per call: loop while the flushed offset moves. */
+    for (int i = 0; i < 1 << 20; i++) {
+        int64_t before = atomic_load(&q->flushed_where);
+        int rc = rmq_mq_flush(q, 0);
+        if (rc != 0)
+            return rc;
+        if (atomic_load(&q->flushed_where) == before)
+            return 0;
+    }
+    return 0;
+}
+
+void rmq_mq_truncate(rmq_mapped_queue_t *q, int64_t offset)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    while (q->nfiles > 0 && q->files[q->nfiles - 1]->start > offset) {
+        rmq_mapped_file_t *mf = q->files[--q->nfiles];
+        RMQ_LOGI("store", "truncate: removing %s", mf->path);
+        rmq_mapped_file_destroy(mf);
+    }
+    if (q->nfiles > 0) {
+        rmq_mapped_file_t *mf = q->files[q->nfiles - 1];
+        int64_t pos = offset - mf->start;
+        if (pos > (int64_t)q->file_size)
+            pos = (int64_t)q->file_size;
+        rmq_mapped_file_set_wrote(mf, pos);
+        atomic_store(&mf->flushed, pos);
+    }
+    pthread_rwlock_unlock(&q->lock);
+    atomic_store(&q->flushed_where, offset);
+}
+
+bool rmq_mq_delete_last(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    rmq_mapped_file_t *mf = q->nfiles ? q->files[--q->nfiles] : NULL;
+    pthread_rwlock_unlock(&q->lock);
+    if (!mf)
+        return false;
+    RMQ_LOGI("store", "truncate: removing %s", mf->path);
+    rmq_mapped_file_destroy(mf);
+    return true;
+}
+
+bool rmq_mq_delete_first(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    rmq_mapped_file_t *mf = NULL;
+    if (q->nfiles > 1) {
+        mf = q->files[0];
+        memmove(q->files, q->files + 1, (q->nfiles - 1) * sizeof(*q->files));
+        q->nfiles--;
+    }
+    pthread_rwlock_unlock(&q->lock);
+    if (!mf)
+        return false;
+    RMQ_LOGI("store", "deleting expired file %s", mf->path);
+    rmq_mapped_file_destroy(mf);
+    return true;
+}
+
+void rmq_mq_destroy_all(rmq_mapped_queue_t *q)
+{
+    pthread_rwlock_wrlock(&q->lock);
+    for (size_t i = 0; i < q->nfiles; i++)
+        rmq_mapped_file_destroy(q->files[i]);
+    q->nfiles = 0;
+    pthread_rwlock_unlock(&q->lock);
+    atomic_store(&q->flushed_where, 0);
+}

@@ -1,0 +1,68 @@
+/* A directory of equally sized mapped files covering consecutive logical
+ * ranges [name, name + file_size) (Apache RocketMQ MappedFileQueue; reference
+ * broker.md 1.2).  One writer appends at the end; readers find files by
+ * offset from any thread (the file list is guarded by a read/write lock). */
+#ifndef RMQ_STORE_MAPPED_QUEUE_H
+#define RMQ_STORE_MAPPED_QUEUE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/mapped_file.h"
+
+typedef struct rmq_mapped_queue {
+    char *dir;
+    size_t file_size;
+    bool preallocate;
+    pthread_rwlock_t lock;
+    rmq_mapped_file_t **files; /* ascending start */
+    size_t nfiles, cap;
+    _Atomic int64_t flushed_where; /* logical offset made durable */
+} rmq_mapped_queue_t;
+
+/* Creates the queue object (and the directory); loads nothing yet. */
+rmq_mapped_queue_t *rmq_mq_new(const char *dir, size_t file_size, bool preallocate);
+void rmq_mq_free(rmq_mapped_queue_t *q);
+/* Maps every file of the directory in name order; each must be exactly
+ * file_size bytes (a different size refuses the load, as Apache RocketMQ does). */
+int rmq_mq_load(rmq_mapped_queue_t *q, char *err, size_t errlen);
+
+size_t rmq_mq_count(rmq_mapped_queue_t *q);
+/* The file at index i / the last one, held (release it), or NULL. */
+rmq_mapped_file_t *rmq_mq_get(rmq_mapped_queue_t *q, size_t i);
+rmq_mapped_file_t *rmq_mq_last(rmq_mapped_queue_t *q);
+/* Writer: the last file if it has room, else a new one after it (or at
+ * start_offset rounded down to a file boundary when the queue is empty).
+ * Not held: only the writer uses it, and only the writer deletes the last file. */
+rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_offset, char *err,
+                                         size_t errlen);
+/* The file containing offset, held, or NULL. */
+rmq_mapped_file_t *rmq_mq_find(rmq_mapped_queue_t *q, int64_t offset);
+
+int64_t rmq_mq_min_offset(rmq_mapped_queue_t *q); /* first file's start, -1 if empty */
+int64_t rmq_mq_max_offset(rmq_mapped_queue_t *q); /* last file's start + wrote, 0 if empty */
+
+/* Flushes the file holding flushed_where (one file per call, as Java does);
+ * returns 0 or ROCKETMQ_ERR__IO. */
+int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages);
+/* Flushes everything written. */
+int rmq_mq_flush_all(rmq_mapped_queue_t *q);
+int64_t rmq_mq_flushed_where(rmq_mapped_queue_t *q);
+void rmq_mq_set_flushed_where(rmq_mapped_queue_t *q, int64_t offset);
+
+/* Recovery: destroys the files that start after offset and sets the write and
+ * flush positions of the one containing it (bytes after it are not trusted). */
+void rmq_mq_truncate(rmq_mapped_queue_t *q, int64_t offset);
+/* Recovery: destroys the last file (a consume queue drops files whose first
+ * entry is dirty, which rmq_mq_truncate cannot express when that file starts
+ * exactly at the cut).  True if one was removed; flushed_where is untouched. */
+bool rmq_mq_delete_last(rmq_mapped_queue_t *q);
+/* Destroys the first file (retention), unless it is the only one.  True if
+ * one was removed. */
+bool rmq_mq_delete_first(rmq_mapped_queue_t *q);
+/* Destroys every file (the queue is emptied). */
+void rmq_mq_destroy_all(rmq_mapped_queue_t *q);
+
+#endif

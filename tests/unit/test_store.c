@@ -1,0 +1,386 @@
+/* The message store end to end, in one process: appends, reads and their
+ * statuses, batches, filters, index, SYNC_FLUSH, reopen, recovery of a
+ * corrupt tail, retention. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "base/time.h"
+#include "rocketmq/error.h"
+#include "store/record.h"
+#include "store_test_util.h"
+
+typedef struct fx {
+    char *dir;
+    rmq_store_config_t cfg;
+    rmq_store_t *s;
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    f->dir = st_tmpdir();
+    st_config(&f->cfg, f->dir);
+    char err[256];
+    f->s = rmq_store_open(&f->cfg, err, sizeof(err));
+    if (!f->s)
+        fprintf(stderr, "open: %s\n", err);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    rmq_store_close(f->s);
+    rmq_conf_free(rmq_store_conf_defs, &f->cfg);
+    st_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void reopen(fx_t *f)
+{
+    rmq_store_close(f->s);
+    char err[256];
+    f->s = rmq_store_open(&f->cfg, err, sizeof(err));
+    if (!f->s)
+        fail_msg("reopen: %s", err);
+}
+
+static rmq_put_result_t put(fx_t *f, const char *topic, int32_t qid, const char *body,
+                            const char *tags, const char *keys)
+{
+    st_msg_t m;
+    st_msg(&m, topic, qid, body, tags, keys);
+    rmq_put_result_t r;
+    assert_int_equal(rmq_store_put_sync(f->s, &m.in, 1, &r), RMQ_PUT_OK);
+    return r;
+}
+
+/* Reads one queue from `from` to its end, checking bodies "<prefix><n>". */
+static int64_t read_all(fx_t *f, const char *topic, int32_t qid, int64_t from, const char *prefix)
+{
+    assert_true(rmq_store_wait_dispatched(f->s, 5000));
+    int64_t off = from, seen = 0;
+    for (int guard = 0; guard < 10000; guard++) {
+        rmq_get_result_t r;
+        rmq_store_get_messages(f->s, topic, qid, off, 32, NULL, NULL, &r);
+        if (r.status != RMQ_GET_FOUND) {
+            assert_int_equal(r.status, RMQ_GET_OFFSET_OVERFLOW_ONE);
+            rmq_get_result_release(&r);
+            break;
+        }
+        for (size_t i = 0; i < r.count; i++) {
+            rmq_record_t rec;
+            assert_int_equal(rmq_record_parse(r.msgs[i].p, r.msgs[i].len, true, &rec),
+                             RMQ_RECORD_OK);
+            assert_int_equal(rec.queue_offset, off + (int64_t)i);
+            char want[64];
+            snprintf(want, sizeof(want), "%s%lld", prefix, (long long)(off + (int64_t)i));
+            assert_int_equal(rec.body_len, (int32_t)strlen(want));
+            assert_memory_equal(rec.body, want, strlen(want));
+            seen++;
+        }
+        off = r.next_begin_offset;
+        rmq_get_result_release(&r);
+    }
+    return seen;
+}
+
+static void round_trip_across_segments(void **state)
+{
+    fx_t *f = *state;
+    char body[64];
+    int64_t last_phys = -1;
+    for (int i = 0; i < 200; i++) {
+        snprintf(body, sizeof(body), "m%d", i);
+        rmq_put_result_t r = put(f, "TopicTest", 1, body, "TagA", NULL);
+        assert_int_equal(r.queue_offset, i);
+        assert_true(r.wrote_offset > last_phys);
+        last_phys = r.wrote_offset;
+    }
+    /* 200 records of ~104 bytes in 4 KiB segments: several files, each
+     * ending with a BLANK record */
+    assert_true(rmq_store_commitlog_max_offset(f->s) > 4 * 4096);
+    assert_int_equal(read_all(f, "TopicTest", 1, 0, "m"), 200);
+    assert_int_equal(rmq_store_max_offset(f->s, "TopicTest", 1), 200);
+    assert_int_equal(rmq_store_min_offset(f->s, "TopicTest", 1), 0);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/commitlog/00000000000000004096", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    /* consume queue files of 10 entries */
+    snprintf(path, sizeof(path), "%s/consumequeue/TopicTest/1/00000000000000000200", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
+static void batch_put(void **state)
+{
+    fx_t *f = *state;
+    put(f, "B", 0, "b0", NULL, NULL);
+    st_msg_t m[5];
+    rmq_msg_in_t in[5];
+    char bodies[5][8];
+    for (int i = 0; i < 5; i++) {
+        snprintf(bodies[i], sizeof(bodies[i]), "b%d", i + 1);
+        st_msg(&m[i], "B", 0, bodies[i], NULL, NULL);
+        in[i] = m[i].in;
+    }
+    rmq_put_result_t r;
+    assert_int_equal(rmq_store_put_sync(f->s, in, 5, &r), RMQ_PUT_OK);
+    assert_int_equal(r.queue_offset, 1);
+    assert_int_equal(r.msg_num, 5);
+    assert_int_equal(read_all(f, "B", 0, 0, "b"), 6);
+    /* the five records share one store time and sit back to back */
+    rmq_get_result_t g;
+    rmq_store_get_messages(f->s, "B", 0, 1, 32, NULL, NULL, &g);
+    assert_int_equal(g.count, 5);
+    rmq_record_t a, b;
+    rmq_record_parse(g.msgs[0].p, g.msgs[0].len, false, &a);
+    rmq_record_parse(g.msgs[4].p, g.msgs[4].len, false, &b);
+    assert_int_equal(a.store_timestamp, b.store_timestamp);
+    assert_int_equal(a.phys_offset, r.wrote_offset);
+    rmq_get_result_release(&g);
+}
+
+static bool only_tag_a(int64_t tags, void *arg)
+{
+    (void)arg;
+    return tags == rmq_tags_code("TagA", 4);
+}
+
+static void tag_filter_and_statuses(void **state)
+{
+    fx_t *f = *state;
+    rmq_get_result_t r;
+    rmq_store_get_messages(f->s, "Nothing", 0, 0, 32, NULL, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_NO_MESSAGE_IN_QUEUE);
+    for (int i = 0; i < 6; i++)
+        put(f, "F", 0, "x", i % 2 ? "TagB" : "TagA", NULL);
+    assert_true(rmq_store_wait_dispatched(f->s, 5000));
+    rmq_store_get_messages(f->s, "F", 0, 0, 32, only_tag_a, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_FOUND);
+    assert_int_equal(r.count, 3);
+    assert_int_equal(r.next_begin_offset, 6);
+    assert_int_equal(r.min_offset, 0);
+    assert_int_equal(r.max_offset, 6);
+    rmq_get_result_release(&r);
+    /* only TagB left from offset 5: scanned, skipped for good */
+    rmq_store_get_messages(f->s, "F", 0, 5, 32, only_tag_a, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_NO_MATCHED_MESSAGE);
+    assert_int_equal(r.next_begin_offset, 6);
+    rmq_get_result_release(&r);
+    rmq_store_get_messages(f->s, "F", 0, 6, 32, NULL, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_OFFSET_OVERFLOW_ONE);
+    assert_int_equal(r.next_begin_offset, 6);
+    rmq_store_get_messages(f->s, "F", 0, 60, 32, NULL, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_OFFSET_OVERFLOW_BADLY);
+    assert_int_equal(r.next_begin_offset, 6);
+    /* max_msgs caps the batch */
+    rmq_store_get_messages(f->s, "F", 0, 0, 2, NULL, NULL, &r);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(r.next_begin_offset, 2);
+    rmq_get_result_release(&r);
+}
+
+static void limits(void **state)
+{
+    fx_t *f = *state;
+    st_msg_t m;
+    char big[3000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    st_msg(&m, "L", 0, big, NULL, NULL); /* maxMessageSize is 2048 here */
+    rmq_put_result_t r;
+    assert_int_equal(rmq_store_put_sync(f->s, &m.in, 1, &r), RMQ_PUT_MESSAGE_ILLEGAL);
+    char topic[200];
+    memset(topic, 't', sizeof(topic) - 1);
+    topic[sizeof(topic) - 1] = '\0';
+    st_msg(&m, topic, 0, "x", NULL, NULL);
+    assert_int_equal(rmq_store_put_sync(f->s, &m.in, 1, &r), RMQ_PUT_MESSAGE_ILLEGAL);
+    st_msg(&m, "L", 0, "x", NULL, NULL);
+    m.in.properties = big;
+    m.in.properties_len = 40000;
+    char *props = malloc(40000);
+    memset(props, 'p', 40000);
+    m.in.properties = props;
+    assert_int_equal(rmq_store_put_sync(f->s, &m.in, 1, &r), RMQ_PUT_PROPERTIES_SIZE_EXCEEDED);
+    free(props);
+    assert_int_equal(rmq_store_max_offset(f->s, "L", 0), 0);
+}
+
+static void index_and_lookups(void **state)
+{
+    fx_t *f = *state;
+    int64_t t0 = rmq_now_ms();
+    rmq_put_result_t r1 = put(f, "K", 0, "k0", NULL, "order-1 user-7");
+    rmq_put_result_t r2 = put(f, "K", 0, "k1", NULL, "order-2");
+    assert_true(rmq_store_wait_dispatched(f->s, 5000));
+    int64_t offs[64];
+    int n = rmq_store_query_by_key(f->s, "K", "order-2", 64, t0 - 1000, rmq_now_ms() + 1000, offs);
+    assert_int_equal(n, 1);
+    assert_int_equal(offs[0], r2.wrote_offset);
+    n = rmq_store_query_by_key(f->s, "K", "user-7", 64, t0 - 1000, rmq_now_ms() + 1000, offs);
+    assert_int_equal(n, 1);
+    assert_int_equal(offs[0], r1.wrote_offset);
+    n = rmq_store_query_by_key(f->s, "K", "nope", 64, t0 - 1000, rmq_now_ms() + 1000, offs);
+    assert_int_equal(n, 0);
+    rmq_buf_t b = RMQ_BUF_INIT;
+    assert_int_equal(rmq_store_read_at(f->s, r2.wrote_offset, &b), 0);
+    rmq_record_t rec;
+    assert_int_equal(rmq_record_parse(b.data, b.len, true, &rec), RMQ_RECORD_OK);
+    assert_memory_equal(rec.body, "k1", 2);
+    rmq_buf_free(&b);
+    assert_int_equal(rmq_store_read_at(f->s, r2.wrote_offset + 1, &b), ROCKETMQ_ERR__NOT_FOUND);
+    rmq_buf_free(&b);
+    /* offset by time */
+    assert_int_equal(rmq_store_offset_by_time(f->s, "K", 0, 0), 0);
+    assert_int_equal(rmq_store_offset_by_time(f->s, "K", 0, r2.store_timestamp),
+                     r1.store_timestamp == r2.store_timestamp ? 0 : 1);
+    assert_int_equal(rmq_store_offset_by_time(f->s, "K", 0, rmq_now_ms() + 100000), 2);
+    assert_int_equal(rmq_store_msg_store_time(f->s, "K", 0, 1), r2.store_timestamp);
+}
+
+static void reopen_keeps_everything(void **state)
+{
+    fx_t *f = *state;
+    char body[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(body, sizeof(body), "r%d", i);
+        put(f, "R", 3, body, NULL, NULL);
+    }
+    reopen(f);
+    assert_int_equal(rmq_store_max_offset(f->s, "R", 3), 50);
+    /* queue offsets continue after the restart */
+    rmq_put_result_t r = put(f, "R", 3, "r50", NULL, NULL);
+    assert_int_equal(r.queue_offset, 50);
+    assert_int_equal(read_all(f, "R", 3, 0, "r"), 51);
+}
+
+/* Flips a body byte of the last record and leaves the abort file, as a crash
+ * mid-write would: recovery ends the log before it and cuts its queue entry. */
+static void crash_recovery_cuts_bad_tail(void **state)
+{
+    fx_t *f = *state;
+    char body[32];
+    rmq_put_result_t last = {0};
+    for (int i = 0; i < 30; i++) {
+        snprintf(body, sizeof(body), "c%d", i);
+        last = put(f, "C", 0, body, NULL, NULL);
+    }
+    rmq_store_close(f->s);
+    f->s = NULL;
+    char path[512];
+    int64_t seg = last.wrote_offset - last.wrote_offset % 4096;
+    snprintf(path, sizeof(path), "%s/commitlog/%020lld", f->dir, (long long)seg);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    /* body starts at 84 + 4 with IPv4 hosts; "c29" -> "X29" */
+    assert_int_equal(pwrite(fd, "X", 1, (off_t)(last.wrote_offset - seg + 88)), 1);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/abort", f->dir);
+    fd = open(path, O_CREAT | O_WRONLY, 0644);
+    close(fd);
+    char err[256];
+    f->s = rmq_store_open(&f->cfg, err, sizeof(err));
+    assert_non_null(f->s);
+    assert_int_equal(rmq_store_max_offset(f->s, "C", 0), 29);
+    assert_int_equal(rmq_store_commitlog_max_offset(f->s), last.wrote_offset);
+    assert_int_equal(read_all(f, "C", 0, 0, "c"), 29);
+    rmq_put_result_t r = put(f, "C", 0, "c29", NULL, NULL);
+    assert_int_equal(r.queue_offset, 29);
+    assert_int_equal(r.wrote_offset, last.wrote_offset);
+}
+
+static void sync_flush(void **state)
+{
+    fx_t *f = *state;
+    rmq_store_close(f->s);
+    rmq_conf_set(rmq_store_conf_defs, &f->cfg, "flushDiskType", "SYNC_FLUSH", NULL, 0);
+    char err[256];
+    f->s = rmq_store_open(&f->cfg, err, sizeof(err));
+    assert_non_null(f->s);
+    char body[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(body, sizeof(body), "s%d", i);
+        put(f, "S", 0, body, NULL, NULL);
+    }
+    assert_int_equal(read_all(f, "S", 0, 0, "s"), 20);
+}
+
+static void retention(void **state)
+{
+    fx_t *f = *state;
+    char body[32];
+    for (int i = 0; i < 150; i++) {
+        snprintf(body, sizeof(body), "e%d", i);
+        put(f, "E", 0, body, NULL, "key");
+    }
+    assert_true(rmq_store_wait_dispatched(f->s, 5000));
+    rmq_store_close(f->s);
+    rmq_conf_set(rmq_store_conf_defs, &f->cfg, "fileReservedTime", "0", NULL, 0);
+    char err[256];
+    f->s = rmq_store_open(&f->cfg, err, sizeof(err));
+    assert_non_null(f->s);
+    int64_t before = rmq_store_commitlog_min_offset(f->s);
+    int deleted = rmq_store_clean_now(f->s);
+    assert_true(deleted > 0);
+    int64_t min = rmq_store_commitlog_min_offset(f->s);
+    assert_true(min > before);
+    /* the last segment is never deleted */
+    assert_true(min <= rmq_store_commitlog_max_offset(f->s));
+    int64_t qmin = rmq_store_min_offset(f->s, "E", 0);
+    assert_true(qmin > 0);
+    rmq_get_result_t r;
+    rmq_store_get_messages(f->s, "E", 0, 0, 32, NULL, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_OFFSET_TOO_SMALL);
+    assert_int_equal(r.next_begin_offset, qmin);
+    /* what is left reads in order */
+    rmq_store_get_messages(f->s, "E", 0, qmin, 32, NULL, NULL, &r);
+    assert_int_equal(r.status, RMQ_GET_FOUND);
+    rmq_record_t rec;
+    rmq_record_parse(r.msgs[0].p, r.msgs[0].len, true, &rec);
+    assert_int_equal(rec.queue_offset, qmin);
+    assert_true(rec.phys_offset >= min);
+    rmq_get_result_release(&r);
+}
+
+static void second_open_refused(void **state)
+{
+    fx_t *f = *state;
+    char err[256] = "";
+    /* fcntl locks are per process: check from a child */
+    pid_t pid = fork();
+    if (pid == 0) {
+        rmq_store_t *s2 = rmq_store_open(&f->cfg, err, sizeof(err));
+        _exit(s2 == NULL && strstr(err, "Lock failed") ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(round_trip_across_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(batch_put, setup, teardown),
+        cmocka_unit_test_setup_teardown(tag_filter_and_statuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(index_and_lookups, setup, teardown),
+        cmocka_unit_test_setup_teardown(reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_recovery_cuts_bad_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(second_open_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
