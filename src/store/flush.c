@@ -63,6 +63,15 @@ void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
 {
     req->next = NULL;
     pthread_mutex_lock(&s->flush_lock);
+    if (s->flush_exited) {
+        /* A put that raced with close: nobody will flush for it any more. */
+        pthread_mutex_unlock(&s->flush_lock);
+        bool ok = flush_commitlog(s, 0) == 0 && rmq_mq_flushed_where(s->cl) >= req->next_offset;
+        req->res.status = ok ? RMQ_PUT_OK : RMQ_PUT_FLUSH_DISK_TIMEOUT;
+        req->cb(&req->res, req->arg);
+        free(req);
+        return;
+    }
     *s->flush_tail = req;
     s->flush_tail = &req->next;
     s->flush_wake = true;
@@ -138,8 +147,14 @@ static void group_commit_loop(rmq_store_t *s)
         }
         bool ok = flush_commitlog(s, 0) == 0;
         pending = complete(pending, rmq_mq_flushed_where(s->cl), ok, stop);
-        if (stop && !pending)
-            return;
+        if (stop && !pending) {
+            pthread_mutex_lock(&s->flush_lock);
+            bool more = s->flush_reqs != NULL;
+            s->flush_exited = !more;
+            pthread_mutex_unlock(&s->flush_lock);
+            if (!more)
+                return;
+        }
     }
 }
 

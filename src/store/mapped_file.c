@@ -49,9 +49,17 @@ int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool pre
     size_t plen = strlen(dir) + 22;
     char *path = rmq_malloc(plen);
     snprintf(path, plen, "%s/%s", dir, name);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Sized under a temporary name and renamed when complete: a process
+     * killed in between must not leave a short file under the real name,
+     * which the next load would refuse (the store could never start again).
+     * A leftover <name>.tmp is removed by the next load. */
+    size_t tlen = plen + 4;
+    char *tmp = rmq_malloc(tlen);
+    snprintf(tmp, tlen, "%s.tmp", path);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        rmq_set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        rmq_set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
         free(path);
         return ROCKETMQ_ERR__IO;
     }
@@ -61,13 +69,19 @@ int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool pre
     uint8_t *base = NULL;
     if (rc == 0 && map_fd(fd, size, &base) != 0)
         rc = errno;
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = errno;
+        munmap(base, size);
+    }
     if (rc != 0) {
         rmq_set_err(err, errlen, "cannot allocate %s (%zu bytes): %s", path, size, strerror(rc));
         close(fd);
-        unlink(path); /* leave no short file behind: load would refuse it */
+        unlink(tmp); /* leave no short file behind */
+        free(tmp);
         free(path);
         return ROCKETMQ_ERR__IO;
     }
+    free(tmp);
     *out = wrap(path, fd, base, start, size);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/errmsg.h"
 #include "base/log.h"
@@ -80,7 +81,15 @@ static char **list_files(const char *dir, size_t *n)
     char **names = rmq_malloc(cap * sizeof(char *));
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strlen(e->d_name) != 20 || strspn(e->d_name, "0123456789") != 20)
+        size_t len = strlen(e->d_name);
+        /* A creation cut short by a crash (rmq_mapped_file_create). */
+        if (len == 24 && strspn(e->d_name, "0123456789") == 20 &&
+            strcmp(e->d_name + 20, ".tmp") == 0) {
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                RMQ_LOGI("store", "removed unfinished file %s/%s", dir, e->d_name);
+            continue;
+        }
+        if (len != 20 || strspn(e->d_name, "0123456789") != 20)
             continue;
         if (*n == cap) {
             cap *= 2;
