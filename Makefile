@@ -36,9 +36,10 @@ fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS)
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-# Regenerates docs/namesrv-config.md from the configuration table.
+# Regenerates docs/*-config.md from the configuration tables.
 docs: build
-	@build/rmq-namesrv -m > docs/namesrv-config.md
+	@build/tests/print_conf namesrv > docs/namesrv-config.md
+	@build/tests/print_conf store > docs/store-config.md
 
 clean:
 	rm -rf build build-asan build-fuzz
