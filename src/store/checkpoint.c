@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -16,15 +15,17 @@
 rmq_checkpoint_t *rmq_checkpoint_open(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0) {
         rmq_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return NULL;
     }
-    if (st.st_size < RMQ_CHECKPOINT_SIZE && ftruncate(fd, RMQ_CHECKPOINT_SIZE) != 0) {
-        rmq_set_err(err, errlen, "cannot size %s: %s", path, strerror(errno));
+    /* Blocks reserved (and the file sized) before the mapping is used: a
+     * store into a hole on a full disk raises SIGBUS, so a full disk has to
+     * fail the open here instead.  Cheap when the file is allocated already. */
+    int rc = posix_fallocate(fd, 0, RMQ_CHECKPOINT_SIZE);
+    if (rc != 0) {
+        rmq_set_err(err, errlen, "cannot allocate %s (%d bytes): %s", path, RMQ_CHECKPOINT_SIZE,
+                    strerror(rc));
         close(fd);
         return NULL;
     }

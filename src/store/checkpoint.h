@@ -25,7 +25,8 @@ typedef struct rmq_checkpoint {
     _Atomic int64_t index_ts;
 } rmq_checkpoint_t;
 
-/* Opens (creating a zeroed file) and reads the values. */
+/* Opens (creating a zeroed file) and reads the values.  The file's blocks are
+ * allocated first: NULL with err filled when the disk has no room for them. */
 rmq_checkpoint_t *rmq_checkpoint_open(const char *path, char *err, size_t errlen);
 void rmq_checkpoint_close(rmq_checkpoint_t *cp);
 /* Writes the current values and msyncs; 0 or ROCKETMQ_ERR__IO. */

@@ -2,6 +2,7 @@
  * sections 2, 3 and 6).  Records are encoded outside the lock; inside it only
  * the offsets and store time are patched and the bytes copied, so the
  * critical section is a memcpy. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,15 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
         }
         int64_t pos = rmq_mapped_file_wrote(mf);
         int64_t remaining = (int64_t)mf->size - pos;
+        /* Segments are created with all their blocks; one loaded from disk
+         * (it may be sparse) gets them before the first store into it. */
+        int64_t upto = pos + ((int64_t)total + RMQ_END_FILE_MIN_BLANK <= remaining
+                                  ? (int64_t)total
+                                  : RMQ_END_FILE_MIN_BLANK);
+        if (rmq_mapped_file_reserve(mf, upto) != 0) {
+            RMQ_LOGE("store", "cannot reserve disk space in %s: %s", mf->path, strerror(errno));
+            return RMQ_PUT_CREATE_MAPEDFILE_FAILED;
+        }
         if ((int64_t)total + RMQ_END_FILE_MIN_BLANK <= remaining) {
             int64_t *slot = queue_slot(s, msgs[0].topic, msgs[0].topic_len, msgs[0].queue_id);
             bool adv = consumable(msgs[0].sysflag);
@@ -134,7 +144,7 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
 
 /* Parses one file from position 0; returns the end of the last good record
  * (relative), and sets *blank when the file ended with its BLANK record. */
-static int64_t scan_file(rmq_store_t *s, rmq_mapped_file_t *mf, bool dispatch, bool *blank)
+static int64_t scan_file(rmq_store_t *s, rmq_mapped_file_t *mf, bool *dispatch, bool *blank)
 {
     int64_t pos = 0;
     *blank = false;
@@ -148,8 +158,15 @@ static int64_t scan_file(rmq_store_t *s, rmq_mapped_file_t *mf, bool dispatch, b
         }
         if (st != RMQ_RECORD_OK || rec.total_size <= 0)
             break;
-        if (dispatch)
-            rmq_dispatch_record(s, &rec, mf->start + pos);
+        if (*dispatch && rmq_dispatch_record(s, &rec, mf->start + pos) != 0) {
+            /* A consume queue cannot take the entry (full disk): dispatch
+             * stops here, and the dispatcher retries from this record once
+             * it runs, so no later record of that queue goes in first. */
+            *dispatch = false;
+            s->redispatch_from = mf->start + pos;
+            RMQ_LOGE("store", "recovery: dispatch failed at %lld, retried later",
+                     (long long)(mf->start + pos));
+        }
         pos += rec.total_size;
     }
     return pos;
@@ -203,10 +220,11 @@ void rmq_commitlog_recover(rmq_store_t *s)
     bool abnormal = !s->last_exit_ok;
     size_t i = abnormal ? abnormal_start(s, nfiles) : (nfiles >= 3 ? nfiles - 3 : 0);
     int64_t process = 0;
+    bool dispatch = abnormal;
     for (; i < nfiles; i++) {
         rmq_mapped_file_t *mf = rmq_mq_get(s->cl, i);
         bool blank;
-        int64_t end = scan_file(s, mf, abnormal, &blank);
+        int64_t end = scan_file(s, mf, &dispatch, &blank);
         process = mf->start + end;
         bool next = blank && i + 1 < nfiles;
         rmq_mapped_file_release(mf);

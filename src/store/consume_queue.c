@@ -154,6 +154,42 @@ static int64_t entry_end_before(rmq_mapped_queue_t *q, int64_t end)
     return v;
 }
 
+/* End of the run of valid entries (offset >= 0, size > 0) from the start of
+ * mf, looking no further than limit.  Read with pread rather than through
+ * the mapping: past the data the file may be a hole, and on tmpfs a load
+ * from a hole through a shared mapping needs a page (SIGBUS on a full disk),
+ * while read(2) of a hole just returns zeros. */
+static int64_t valid_end(rmq_mapped_file_t *mf, int64_t limit)
+{
+    enum { BATCH = 3276 }; /* entries per read: just under 64 KiB */
+    uint8_t *buf = rmq_malloc(BATCH * UNIT);
+    int64_t pos = 0;
+    while (pos + UNIT <= limit) {
+        int64_t want = limit - pos < BATCH * UNIT ? (limit - pos) / UNIT * UNIT : BATCH * UNIT;
+        ssize_t got = pread(mf->fd, buf, (size_t)want, (off_t)pos);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < UNIT) {
+            if (got < 0)
+                RMQ_LOGE("store", "cannot read %s: %s", mf->path, strerror(errno));
+            break;
+        }
+        bool bad = false;
+        for (ssize_t at = 0; at + UNIT <= got; at += UNIT, pos += UNIT) {
+            entry_t e;
+            decode(buf + at, &e);
+            if (e.offset < 0 || e.size <= 0) {
+                bad = true;
+                break;
+            }
+        }
+        if (bad)
+            break;
+    }
+    free(buf);
+    return pos;
+}
+
 void rmq_cq_recover(rmq_consume_queue_t *cq)
 {
     rmq_mapped_queue_t *q = cq->mq;
@@ -167,14 +203,7 @@ void rmq_cq_recover(rmq_consume_queue_t *cq)
             break;
         /* Right after load wrote is the whole file; bounding the scan by it
          * keeps a second recovery from trusting bytes past a cut. */
-        int64_t wrote = rmq_mapped_file_wrote(mf);
-        int64_t pos = 0;
-        for (; pos + UNIT <= wrote; pos += UNIT) {
-            entry_t e;
-            decode(mf->base + pos, &e);
-            if (e.offset < 0 || e.size <= 0)
-                break;
-        }
+        int64_t pos = valid_end(mf, rmq_mapped_file_wrote(mf));
         process = mf->start + pos;
         bool whole = pos == (int64_t)mf->size;
         rmq_mapped_file_release(mf);
@@ -227,25 +256,22 @@ int rmq_cq_put(rmq_consume_queue_t *cq, int64_t phys_offset, int32_t size, int64
     }
     rmq_mapped_queue_t *q = cq->mq;
     int64_t expect = cq_offset * UNIT;
-    bool first = rmq_mq_count(q) == 0;
     char err[256];
     rmq_mapped_file_t *mf = rmq_mq_last_or_create(q, expect, err, sizeof(err));
     if (!mf) {
         RMQ_LOGE("store", "consume queue %s/%d: %s", cq->topic, (int)cq->queue_id, err);
         return ROCKETMQ_ERR__IO;
     }
-    /* A queue's first file (also after truncation or destroy removed every
-     * file) starts its readable range, so a stale min cannot hide it. */
-    if (first && rmq_mapped_file_wrote(mf) == 0)
-        atomic_store(&cq->min_logic, expect);
-    if (first && cq_offset != 0 && rmq_mapped_file_wrote(mf) == 0) {
-        fill_pre_blank(mf, expect);
-        rmq_mq_set_flushed_where(q, expect);
-        RMQ_LOGI("store", "consume queue %s/%d starts at entry %lld: filler entries before it",
-                 cq->topic, (int)cq->queue_id, (long long)cq_offset);
-    }
-    if (cq_offset != 0) {
-        int64_t cur = mf->start + rmq_mapped_file_wrote(mf);
+    int64_t wrote = rmq_mapped_file_wrote(mf);
+    /* The queue's first entry: its only file is still empty (just created,
+     * also after truncation or destroy removed every file, or left empty by
+     * a write that found no disk space).  It starts the readable range, so a
+     * stale min cannot hide it, and filler entries lead up to it. */
+    bool fresh = wrote == 0 && rmq_mq_count(q) == 1 && expect >= mf->start &&
+                 expect < mf->start + (int64_t)mf->size;
+    bool pre_blank = fresh && cq_offset != 0;
+    if (cq_offset != 0 && !pre_blank) {
+        int64_t cur = mf->start + wrote;
         if (expect < cur) {
             RMQ_LOGD("store", "consume queue %s/%d: entry %lld built again, ignored", cq->topic,
                      (int)cq->queue_id, (long long)cq_offset);
@@ -257,6 +283,24 @@ int rmq_cq_put(rmq_consume_queue_t *cq, int64_t phys_offset, int32_t size, int64
             RMQ_LOGE("store", "[BUG] consume queue %s/%d order maybe wrong: entry %lld "
                      "written at index %lld", cq->topic, (int)cq->queue_id,
                      (long long)cq_offset, (long long)(cur / UNIT));
+    }
+    /* Disk blocks for everything written below (fillers and the entry)
+     * before any byte goes through the mapping: a store into a page a full
+     * disk cannot back raises SIGBUS.  Nothing has changed when this fails,
+     * so the dispatcher can retry the same entry. */
+    int64_t upto = (pre_blank ? expect - mf->start : wrote) + UNIT;
+    if (rmq_mapped_file_reserve(mf, upto) != 0) {
+        RMQ_LOGE("store", "consume queue %s/%d: cannot reserve disk space in %s: %s", cq->topic,
+                 (int)cq->queue_id, mf->path, strerror(errno));
+        return ROCKETMQ_ERR__IO;
+    }
+    if (fresh)
+        atomic_store(&cq->min_logic, expect);
+    if (pre_blank) {
+        fill_pre_blank(mf, expect);
+        rmq_mq_set_flushed_where(q, expect);
+        RMQ_LOGI("store", "consume queue %s/%d starts at entry %lld: filler entries before it",
+                 cq->topic, (int)cq->queue_id, (long long)cq_offset);
     }
     uint8_t e[UNIT];
     encode(e, phys_offset, size, tags_code);

@@ -37,11 +37,18 @@ int rmq_dispatch_record(rmq_store_t *s, const rmq_record_t *rec, int64_t offset)
     if (consumable(rec->sysflag)) {
         rmq_consume_queue_t *cq = rmq_store_find_cq(s, topic, rec->queue_id, true);
         if (rmq_cq_put(cq, offset, rec->total_size, tags, rec->queue_offset) != 0) {
-            atomic_fetch_or(&s->running_flags, RMQ_RUN_WRITE_LOGICS_ERROR);
-            RMQ_LOGE("store", "cannot write consume queue %s-%d: store set read-only", topic,
-                     rec->queue_id);
+            /* The record stays undispatched: the dispatcher retries it.
+             * Writes are refused first, so nobody who sees the dispatcher
+             * failing can still append. */
+            if (!(atomic_fetch_or(&s->running_flags, RMQ_RUN_WRITE_LOGICS_ERROR) &
+                  RMQ_RUN_WRITE_LOGICS_ERROR))
+                RMQ_LOGE("store", "cannot write consume queue %s-%d: store set read-only",
+                         topic, rec->queue_id);
+            atomic_store(&s->dispatch_failing, true);
             return ROCKETMQ_ERR__IO;
         }
+        if (atomic_load_explicit(&s->dispatch_failing, memory_order_relaxed))
+            atomic_store(&s->dispatch_failing, false);
         atomic_store(&s->cp->logics_ts, rec->store_timestamp);
     }
     if (s->index && (rec->sysflag & RMQ_SYSFLAG_TX_MASK) != RMQ_SYSFLAG_TX_ROLLBACK) {
@@ -49,17 +56,32 @@ int rmq_dispatch_record(rmq_store_t *s, const rmq_record_t *rec, int64_t offset)
         size_t ulen = 0, klen = 0;
         rmq_props_find(rec->properties, (size_t)rec->properties_len, "UNIQ_KEY", &uk, &ulen);
         rmq_props_find(rec->properties, (size_t)rec->properties_len, "KEYS", &keys, &klen);
-        if ((uk || keys) &&
-            rmq_index_put(s->index, topic, uk, ulen, keys, klen, offset, rec->store_timestamp) != 0)
+        int rc = uk || keys ? rmq_index_put(s->index, topic, uk, ulen, keys, klen, offset,
+                                            rec->store_timestamp)
+                            : 0;
+        /* Java (IndexService.retryGetAndCreateIndexFile) makes the store
+         * refuse writes when the index cannot be written; the message is in
+         * its consume queue already, so dispatch goes on without its keys. */
+        if (rc == ROCKETMQ_ERR__IO) {
+            if (!(atomic_fetch_or(&s->running_flags, RMQ_RUN_WRITE_INDEX_ERROR) &
+                  RMQ_RUN_WRITE_INDEX_ERROR))
+                RMQ_LOGE("store", "cannot index message at %lld: store set read-only",
+                         (long long)offset);
+            else
+                RMQ_LOGD("store", "cannot index message at %lld", (long long)offset);
+        } else if (rc != 0) {
             RMQ_LOGW("store", "cannot index message at %lld", (long long)offset);
+        }
     }
     return 0;
 }
 
 /* One pass over what the commit log holds beyond reput_from; returns the
- * number of records dispatched.  The final pass ignores the stop flag. */
-static int do_reput(rmq_store_t *s, bool final)
+ * number of records dispatched, and sets *failed when a record could not be
+ * dispatched (reput_from stays at it).  The final pass ignores the stop flag. */
+static int do_reput(rmq_store_t *s, bool final, bool *failed)
 {
+    *failed = false;
     int count = 0;
     int64_t from = atomic_load(&s->reput_from);
     int64_t min = rmq_mq_min_offset(s->cl);
@@ -87,8 +109,9 @@ static int do_reput(rmq_store_t *s, bool final)
                 break;
             }
             if (rmq_dispatch_record(s, &rec, mf->start + pos) != 0) {
-                rmq_mapped_file_release(mf);
                 atomic_store(&s->reput_from, mf->start + pos);
+                rmq_mapped_file_release(mf);
+                *failed = true;
                 return count;
             }
             if (s->arrival && consumable(rec.sysflag)) {
@@ -117,11 +140,30 @@ void rmq_dispatch_wake(rmq_store_t *s)
     pthread_mutex_unlock(&s->dispatch_lock);
 }
 
+/* Pause before retrying a record that could not be dispatched: from 10 ms,
+ * doubling up to 1 s (Java retries a consume-queue write once a second). */
+#define RETRY_MIN_MS 10
+#define RETRY_MAX_MS 1000
+
 void *rmq_dispatch_main(void *arg)
 {
     rmq_store_t *s = arg;
+    int retry_ms = 0;
     while (!atomic_load(&s->stopping)) {
-        int n = do_reput(s, false);
+        bool failed;
+        int n = do_reput(s, false, &failed);
+        if (failed) {
+            /* Only stop wakes this sleep: appends (refused anyway) and
+             * waiters must not turn the retry into a busy loop. */
+            retry_ms = retry_ms == 0 ? RETRY_MIN_MS
+                                     : (retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : retry_ms * 2);
+            pthread_mutex_lock(&s->dispatch_lock);
+            pthread_cond_broadcast(&s->dispatch_cond);
+            pthread_mutex_unlock(&s->dispatch_lock);
+            rmq_store_sleep(s, &s->stop_lock, &s->stop_cond, retry_ms);
+            continue;
+        }
+        retry_ms = 0;
         pthread_mutex_lock(&s->dispatch_lock);
         /* Wake anyone waiting for dispatch to catch up, then wait for appends. */
         pthread_cond_broadcast(&s->dispatch_cond);
@@ -138,6 +180,7 @@ void *rmq_dispatch_main(void *arg)
         }
         pthread_mutex_unlock(&s->dispatch_lock);
     }
-    do_reput(s, true); /* what was appended before stop */
+    bool failed;
+    do_reput(s, true, &failed); /* what was appended before stop */
     return NULL;
 }

@@ -32,7 +32,14 @@ struct rmq_index_service {
     int nfiles;
     int cap;
     _Atomic int64_t full_flushed_ts;
+    /* Dispatch thread: after a file could not be created (full disk), no new
+     * try before this (monotonic ms), so that each message dispatched
+     * meanwhile neither allocates and frees a file nor logs it again. */
+    int64_t create_retry_at;
+    bool put_failing; /* dispatch thread: the last item found no disk space */
 };
+
+#define CREATE_RETRY_MS 1000
 
 static void list_append(rmq_index_service_t *svc, rmq_index_file_t *f)
 {
@@ -209,6 +216,9 @@ static rmq_index_file_t *writable_file(rmq_index_service_t *svc)
     rmq_index_file_t *prev = newest(svc);
     if (prev && !rmq_index_file_full(prev))
         return prev;
+    int64_t now = rmq_mono_ms();
+    if (svc->create_retry_at != 0 && now < svc->create_retry_at)
+        return NULL;
     char err[512];
     rmq_index_file_t *f = rmq_index_file_create(
         svc->dir, prev ? prev->name : NULL, rmq_now_ms(), svc->slots, svc->items,
@@ -216,8 +226,10 @@ static rmq_index_file_t *writable_file(rmq_index_service_t *svc)
         sizeof(err));
     if (!f) {
         RMQ_LOGE("store", "%s", err);
+        svc->create_retry_at = now + CREATE_RETRY_MS;
         return NULL;
     }
+    svc->create_retry_at = 0;
     if (prev)
         flush_full(svc, prev);
     pthread_rwlock_wrlock(&svc->lock);
@@ -242,17 +254,27 @@ static int32_t topic_key_hash(const char *topic, const char *key, size_t klen)
     return h;
 }
 
-/* IndexService.putKey: a full file is replaced by a new one and the put retried. */
+/* IndexService.putKey: a full file is replaced by a new one and the put
+ * retried; a file the disk has no room for fails the put. */
 static int put_key(rmq_index_service_t *svc, rmq_index_file_t **f, const char *topic,
                    const char *key, size_t klen, int64_t phys_offset, int64_t store_ts)
 {
     int32_t h = topic_key_hash(topic, key, klen);
-    while (!rmq_index_file_put(*f, h, phys_offset, store_ts)) {
+    int rc;
+    while ((rc = rmq_index_file_put(*f, h, phys_offset, store_ts)) == RMQ_INDEX_FILE_FULL) {
         RMQ_LOGI("store", "index file %s is full, creating another one", (*f)->path);
         *f = writable_file(svc);
         if (!*f)
             return ROCKETMQ_ERR__IO;
     }
+    if (rc != 0) {
+        if (!svc->put_failing)
+            RMQ_LOGE("store", "index file %s: cannot reserve disk space: %s", (*f)->path,
+                     strerror(errno));
+        svc->put_failing = true;
+        return ROCKETMQ_ERR__IO;
+    }
+    svc->put_failing = false;
     return 0;
 }
 

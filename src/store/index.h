@@ -45,8 +45,9 @@ void rmq_index_close(rmq_index_service_t *svc);
 /* Indexes one dispatched message: the unique key (may be NULL) and every
  * non-empty space-separated token of keys (may be NULL), under topic.  Records
  * at offsets below the newest file's endPhyOffset were indexed already and are
- * skipped.  Returns 0, or ROCKETMQ_ERR__IO if a new file cannot be created.
- * Called from the dispatch thread only. */
+ * skipped.  Returns 0, or ROCKETMQ_ERR__IO if a new file cannot be created or
+ * the disk has no room for an item (keys put before it stay).  Called from
+ * the dispatch thread only. */
 int rmq_index_put(rmq_index_service_t *svc, const char *topic, const char *uniq_key,
                   size_t uniq_len, const char *keys, size_t keys_len, int64_t phys_offset,
                   int64_t store_timestamp);

@@ -15,7 +15,9 @@
 #include "base/errmsg.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "rocketmq/error.h"
 #include "store/index.h"
+#include "store/mapped_file.h"
 #include "store/record.h"
 
 /* Header field positions (IndexHeader). */
@@ -115,11 +117,12 @@ static char *join(const char *dir, const char *name, const char *suffix)
     return rmq_buf_cstr(&b);
 }
 
-static rmq_index_file_t *file_new(char *path, const char *name, uint8_t *map, size_t size,
-                                  int32_t slots, int32_t items)
+static rmq_index_file_t *file_new(char *path, const char *name, int fd, uint8_t *map,
+                                  size_t size, int32_t slots, int32_t items)
 {
     rmq_index_file_t *f = rmq_calloc(1, sizeof(*f));
     f->path = path;
+    f->fd = fd;
     memcpy(f->name, name, RMQ_INDEX_NAME_LEN);
     f->name[RMQ_INDEX_NAME_LEN] = '\0';
     f->map = map;
@@ -199,21 +202,33 @@ static void fsync_dir(const char *dir)
     }
 }
 
-/* A sparse file of the full size, mapped; NULL with err filled. */
-static uint8_t *create_mapped(const char *path, size_t size, char *err, size_t errlen)
+/* A sparse file of the full size with blocks reserved for the header and the
+ * hash slots, mapped; NULL with err filled.  *fd is the open file. */
+static uint8_t *create_mapped(const char *path, size_t size, int32_t slots, int *fd,
+                              int64_t *reserved, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    *fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (*fd < 0) {
         rmq_set_err(err, errlen, "cannot create index file %s: %s", path, strerror(errno));
         return NULL;
     }
+    /* Slots are written at random: all of them now, the items as they come. */
+    int64_t slots_end = RMQ_INDEX_HEADER_SIZE + (int64_t)slots * RMQ_INDEX_HASH_SLOT_SIZE;
+    *reserved = 0;
     void *map = MAP_FAILED;
-    if (ftruncate(fd, (off_t)size) != 0)
+    if (ftruncate(*fd, (off_t)size) != 0)
         rmq_set_err(err, errlen, "cannot size index file %s: %s", path, strerror(errno));
-    else if ((map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+    else if (rmq_reserve_blocks(*fd, reserved, (int64_t)size, slots_end) != 0)
+        rmq_set_err(err, errlen, "cannot reserve %lld bytes for index file %s: %s",
+                    (long long)slots_end, path, strerror(errno));
+    else if ((map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0)) == MAP_FAILED)
         rmq_set_err(err, errlen, "cannot map index file %s: %s", path, strerror(errno));
-    close(fd);
-    return map == MAP_FAILED ? NULL : map;
+    if (map == MAP_FAILED) {
+        close(*fd);
+        *fd = -1;
+        return NULL;
+    }
+    return map;
 }
 
 /* The file is built under <name>.tmp and renamed once sized and stamped, so a
@@ -234,13 +249,16 @@ rmq_index_file_t *rmq_index_file_create(const char *dir, const char *newest, int
         return NULL;
     }
     char *tmp = join(dir, name, ".tmp");
-    uint8_t *map = create_mapped(tmp, size, err, errlen);
+    int fd;
+    int64_t reserved;
+    uint8_t *map = create_mapped(tmp, size, slots, &fd, &reserved, err, errlen);
     if (!map) {
-        unlink(tmp);
+        unlink(tmp); /* also frees what a failed reservation left allocated */
         free(tmp);
         return NULL;
     }
-    rmq_index_file_t *f = file_new(join(dir, name, ""), name, map, size, slots, items);
+    rmq_index_file_t *f = file_new(join(dir, name, ""), name, fd, map, size, slots, items);
+    f->reserved = reserved;
     if (prev_end_off > 0) {
         atomic_store(&f->begin_off, prev_end_off);
         atomic_store(&f->end_off, prev_end_off);
@@ -255,6 +273,7 @@ rmq_index_file_t *rmq_index_file_create(const char *dir, const char *newest, int
         unlink(tmp);
         free(tmp);
         munmap(f->map, f->size);
+        close(f->fd);
         free(f->path);
         free(f);
         return NULL;
@@ -290,12 +309,13 @@ rmq_index_file_t *rmq_index_file_load(const char *dir, const char *name, int32_t
                     (int64_t)st.st_size, size);
     else if ((map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
         rmq_set_err(err, errlen, "cannot map index file %s: %s", path, strerror(errno));
-    close(fd);
     if (map == MAP_FAILED) {
+        close(fd);
         free(path);
         return NULL;
     }
-    rmq_index_file_t *f = file_new(path, name, map, size, slots, items);
+    /* reserved stays 0: the first put reserves from the start of the file */
+    rmq_index_file_t *f = file_new(path, name, fd, map, size, slots, items);
     read_header(f);
     return f;
 }
@@ -308,6 +328,7 @@ int rmq_index_file_flush(rmq_index_file_t *f)
 static void file_free(rmq_index_file_t *f)
 {
     munmap(f->map, f->size);
+    close(f->fd);
     free(f->path);
     free(f);
 }
@@ -345,12 +366,17 @@ static int32_t time_diff(int64_t begin_ts, int64_t store_ts)
     return secs > INT32_MAX ? INT32_MAX : (int32_t)secs;
 }
 
-bool rmq_index_file_put(rmq_index_file_t *f, int32_t key_hash, int64_t phys_offset,
-                        int64_t store_ts)
+int rmq_index_file_put(rmq_index_file_t *f, int32_t key_hash, int64_t phys_offset,
+                       int64_t store_ts)
 {
     int32_t count = atomic_load(&f->count);
     if (count >= f->items)
-        return false;
+        return RMQ_INDEX_FILE_FULL;
+    /* Blocks for the item (and, in a loaded file, everything before it)
+     * before anything is stored: nothing changes when the disk is full. */
+    if (rmq_reserve_blocks(f->fd, &f->reserved, (int64_t)f->size,
+                           (int64_t)(item_pos(f, count) + RMQ_INDEX_ITEM_SIZE)) != 0)
+        return ROCKETMQ_ERR__IO;
     size_t spos = slot_pos(f, key_hash);
     int32_t prev = get_i32(f->map + spos);
     if (prev <= 0 || prev > count)
@@ -378,7 +404,7 @@ bool rmq_index_file_put(rmq_index_file_t *f, int32_t key_hash, int64_t phys_offs
     set_i32(f, &f->count, HDR_COUNT, count + 1);
     set_i64(f, &f->end_off, HDR_END_OFF, phys_offset);
     set_i64(f, &f->end_ts, HDR_END_TS, store_ts);
-    return true;
+    return 0;
 }
 
 bool rmq_index_file_time_matched(const rmq_index_file_t *f, int64_t begin, int64_t end)

@@ -6,7 +6,12 @@
  * mapped header is always current (as IndexHeader's setters do) while readers
  * on other threads can use the in-memory copy without tearing.  One thread
  * writes (puts); any number may select concurrently: item reads may race with
- * the writer, as in Java, but every position is checked against the mapping. */
+ * the writer, as in Java, but every position is checked against the mapping.
+ *
+ * Disk blocks: the file is sparse (420 MB by default).  Creation reserves the
+ * header and the hash-slot table, which are written at random; the items are
+ * reserved in chunks ahead of the next one (rmq_reserve_blocks), so a full
+ * disk fails a put with an error instead of raising SIGBUS. */
 #ifndef RMQ_STORE_INDEX_FILE_H
 #define RMQ_STORE_INDEX_FILE_H
 
@@ -21,8 +26,12 @@
 typedef struct rmq_index_file {
     char *path;
     char name[RMQ_INDEX_NAME_LEN + 1];
+    int fd;
     uint8_t *map;
     size_t size;
+    /* Writer only: [0, reserved) has its blocks allocated.  0 for a loaded
+     * file (it may have holes): its first put reserves from the start. */
+    int64_t reserved;
     int32_t slots; /* maxHashSlotNum */
     int32_t items; /* maxIndexNum */
     _Atomic int64_t begin_ts;
@@ -40,7 +49,9 @@ size_t rmq_index_file_size(int32_t slots, int32_t items);
 /* Creates a new file in dir named after the local time of now_ms, bumped by a
  * millisecond at a time until the name is free and sorts after newest (the
  * newest existing name, may be NULL).  begin/end offset and timestamp start
- * at prev_end_off / prev_end_ts when positive (IndexFile's constructor). */
+ * at prev_end_off / prev_end_ts when positive (IndexFile's constructor).
+ * NULL with err filled when the disk cannot hold the header and slot table
+ * (nothing is left behind). */
 rmq_index_file_t *rmq_index_file_create(const char *dir, const char *newest, int64_t now_ms,
                                         int32_t slots, int32_t items, int64_t prev_end_off,
                                         int64_t prev_end_ts, char *err, size_t errlen);
@@ -57,9 +68,13 @@ int rmq_index_file_flush(rmq_index_file_t *f);
 
 /* isWriteFull: indexCount >= maxIndexNum. */
 bool rmq_index_file_full(const rmq_index_file_t *f);
-/* putKey with an already computed key hash (>= 0); false when full. */
-bool rmq_index_file_put(rmq_index_file_t *f, int32_t key_hash, int64_t phys_offset,
-                        int64_t store_ts);
+/* rmq_index_file_put's answer when the file is full. */
+#define RMQ_INDEX_FILE_FULL 1
+/* putKey with an already computed key hash (>= 0): 0, RMQ_INDEX_FILE_FULL,
+ * or ROCKETMQ_ERR__IO (errno set) when no disk blocks could be reserved for
+ * the item; the file is unchanged unless 0. */
+int rmq_index_file_put(rmq_index_file_t *f, int32_t key_hash, int64_t phys_offset,
+                       int64_t store_ts);
 /* isTimeMatched: whether [begin, end] overlaps the file's time range. */
 bool rmq_index_file_time_matched(const rmq_index_file_t *f, int64_t begin, int64_t end);
 /* selectPhyOffset: appends to out[*n] the offsets of items hashed key_hash

@@ -83,6 +83,7 @@ int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool pre
     }
     free(tmp);
     *out = wrap(path, fd, base, start, size);
+    (*out)->reserved = preallocate ? (int64_t)size : 0;
     return 0;
 }
 
@@ -140,6 +141,58 @@ void rmq_mapped_file_destroy(rmq_mapped_file_t *mf)
     if (unlink(mf->path) != 0 && errno != ENOENT)
         RMQ_LOGW("store", "cannot delete %s: %s", mf->path, strerror(errno));
     rmq_mapped_file_release(mf);
+}
+
+static int64_t round_up(int64_t v, int64_t unit)
+{
+    return (v + unit - 1) / unit * unit;
+}
+
+/* posix_fallocate of [from, to): 0 or the error (it does not set errno). */
+static int allocate(int fd, int64_t from, int64_t to)
+{
+    int rc;
+    do
+        rc = posix_fallocate(fd, (off_t)from, (off_t)(to - from));
+    while (rc == EINTR);
+    return rc;
+}
+
+int rmq_reserve_blocks(int fd, int64_t *reserved, int64_t size, int64_t upto)
+{
+    if (upto > size)
+        upto = size;
+    if (upto <= *reserved)
+        return 0;
+    /* A chunk ahead of the writer, so that most writes need no system call. */
+    int64_t end = round_up(upto, RMQ_RESERVE_CHUNK);
+    if (end > size)
+        end = size;
+    int rc = allocate(fd, *reserved, end);
+    if (rc == ENOSPC || rc == EFBIG || rc == EDQUOT) {
+        /* No room for the chunk: the pages the write needs may still fit
+         * (a nearly full disk fails a write later, not 64 KiB early).  The
+         * mapping's pages: a fault backs a whole one. */
+        long page = sysconf(_SC_PAGESIZE);
+        int64_t need = round_up(upto, page > RMQ_OS_PAGE_SIZE ? page : RMQ_OS_PAGE_SIZE);
+        if (need > size)
+            need = size;
+        if (need < end) {
+            end = need;
+            rc = allocate(fd, *reserved, end);
+        }
+    }
+    if (rc != 0) {
+        errno = rc;
+        return ROCKETMQ_ERR__IO;
+    }
+    *reserved = end;
+    return 0;
+}
+
+int rmq_mapped_file_reserve(rmq_mapped_file_t *mf, int64_t upto)
+{
+    return rmq_reserve_blocks(mf->fd, &mf->reserved, (int64_t)mf->size, upto);
 }
 
 int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n)

@@ -6,6 +6,11 @@
  * order, so a reader that loads it with acquire sees the bytes); `flushed` is
  * how far they were made durable with msync.
  *
+ * Disk blocks: a sparse file (preallocate false) gets its blocks reserved
+ * ahead of the writer in chunks (rmq_mapped_file_reserve), so that a full
+ * disk is an error returned by the reservation, never a SIGBUS raised by a
+ * store into a page the file system cannot back.
+ *
  * Lifetime: readers hold a reference while they use bytes of the mapping
  * (a pull response may be written from it).  Destroying a file unlinks it at
  * once; the mapping goes away when the last holder releases it. */
@@ -18,6 +23,8 @@
 #include <stdint.h>
 
 #define RMQ_OS_PAGE_SIZE 4096
+/* Blocks of a sparse file are reserved this far ahead of the writer. */
+#define RMQ_RESERVE_CHUNK (64 * 1024)
 
 typedef struct rmq_mapped_file {
     char *path;
@@ -28,6 +35,10 @@ typedef struct rmq_mapped_file {
     _Atomic int64_t wrote;
     _Atomic int64_t flushed;
     _Atomic int64_t last_store_ts; /* store time of the last record appended (commit log) */
+    /* Writer only: [0, reserved) has its disk blocks allocated.  The whole
+     * file for a preallocated one; 0 for a file opened from disk (it may
+     * have holes: its first write reserves from the start). */
+    int64_t reserved;
     atomic_int refs;
     atomic_bool destroyed;
 } rmq_mapped_file_t;
@@ -38,11 +49,17 @@ void rmq_offset_to_name(int64_t offset, char out[21]);
 /* Creates a new file of `size` bytes at dir/<name of start>.  With
  * preallocate the blocks are reserved now (posix_fallocate), so a full disk
  * fails here, with ROCKETMQ_ERR__IO and ENOSPC in err, and never later as a
- * SIGBUS on a write into the mapping.  New files read as zeros. */
+ * SIGBUS on a write into the mapping.  Without, the file is sparse and its
+ * writer reserves blocks ahead of its writes (rmq_mapped_file_reserve).  New
+ * files read as zeros. */
 int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool preallocate,
                            rmq_mapped_file_t **out, char *err, size_t errlen);
 /* Maps an existing file, which must be exactly `size` bytes.  Its positions
- * start at `size` (full); recovery sets the real end. */
+ * start at `size` (full); recovery sets the real end.  Nothing is reserved:
+ * the writer's first rmq_mapped_file_reserve covers what is already there
+ * (cheap where it is allocated).  The file may have holes: on tmpfs even a
+ * load through the mapping from a hole needs a page (SIGBUS when none is
+ * left), so a scan for the end of the data reads with pread instead. */
 int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mapped_file_t **out,
                          char *err, size_t errlen);
 
@@ -61,6 +78,20 @@ static inline bool rmq_mapped_file_full(const rmq_mapped_file_t *mf)
 {
     return rmq_mapped_file_wrote(mf) >= (int64_t)mf->size;
 }
+
+/* The reservation step shared with files not mapped through this type
+ * (index files): reserves blocks of fd so that [0, upto) is covered, given
+ * that [0, *reserved) already is, in a file of `size` bytes; see
+ * rmq_mapped_file_reserve.  0 or ROCKETMQ_ERR__IO with errno set. */
+int rmq_reserve_blocks(int fd, int64_t *reserved, int64_t size, int64_t upto);
+
+/* Writer: makes sure the disk blocks of [0, upto) are allocated before bytes
+ * there are stored through the mapping.  When upto is past what is reserved,
+ * posix_fallocate reserves up to upto rounded up to RMQ_RESERVE_CHUNK (at
+ * most the file size); when that chunk does not fit, just the pages up to
+ * upto.  Returns 0, or ROCKETMQ_ERR__IO with errno set (ENOSPC on a full
+ * disk); the mapping is not touched either way. */
+int rmq_mapped_file_reserve(rmq_mapped_file_t *mf, int64_t upto);
 
 /* Appends n bytes at the write position (single writer); -1 if they do not fit. */
 int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n);

@@ -291,6 +291,8 @@ static int64_t cq_max_phys(rmq_store_t *s)
 static int start_threads(rmq_store_t *s, char *err, size_t errlen)
 {
     int64_t from = cq_max_phys(s), min = rmq_mq_min_offset(s->cl);
+    if (s->redispatch_from >= 0 && s->redispatch_from < from)
+        from = s->redispatch_from;
     atomic_store(&s->reput_from, from < min ? min : from);
     if (pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||
         pthread_create(&s->flush_thread, NULL, rmq_flush_main, s) != 0 ||
@@ -308,6 +310,7 @@ rmq_store_t *rmq_store_open(const rmq_store_config_t *cfg, char *err, size_t err
     rmq_store_t *s = rmq_calloc(1, sizeof(*s));
     copy_config(&s->cfg, cfg);
     s->lock_fd = -1;
+    s->redispatch_from = -1;
     s->sync_flush = strcmp(s->cfg.flushDiskType, "SYNC_FLUSH") == 0;
     s->queue_table = rmq_map_new();
     s->cqs = rmq_map_new();
@@ -325,8 +328,12 @@ rmq_store_t *rmq_store_open(const rmq_store_config_t *cfg, char *err, size_t err
         return NULL;
     }
     /* Replay what the consume queues lack before serving, then rebuild the
-     * queue table from them (DefaultMessageStore.start). */
-    rmq_store_wait_dispatched(s, 600000);
+     * queue table from them (DefaultMessageStore.start).  A consume queue
+     * without disk space stops the replay: the store then opens refusing
+     * writes, and the dispatcher keeps retrying. */
+    if (!rmq_store_wait_dispatched(s, 600000))
+        RMQ_LOGE("store", "the commit log could not be dispatched up to its end (%lld of %lld)",
+                 (long long)atomic_load(&s->reput_from), (long long)rmq_mq_max_offset(s->cl));
     rmq_store_rebuild_queue_table(s);
     int fd = open(s->abort_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0)
@@ -470,7 +477,8 @@ bool rmq_store_wait_dispatched(rmq_store_t *s, int timeout_ms)
 {
     int64_t deadline = rmq_mono_ms() + timeout_ms;
     while (atomic_load(&s->reput_from) < rmq_mq_max_offset(s->cl)) {
-        if (rmq_mono_ms() >= deadline || atomic_load(&s->stopping))
+        if (rmq_mono_ms() >= deadline || atomic_load(&s->stopping) ||
+            atomic_load(&s->dispatch_failing))
             return false;
         rmq_dispatch_wake(s);
         rmq_store_sleep(s, &s->dispatch_lock, &s->dispatch_cond, 5);

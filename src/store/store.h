@@ -165,7 +165,9 @@ int64_t rmq_store_commitlog_min_offset(rmq_store_t *s);
 int64_t rmq_store_commitlog_max_offset(rmq_store_t *s);
 /* Bytes appended but not yet dispatched to consume queues and index. */
 int64_t rmq_store_dispatch_behind(rmq_store_t *s);
-/* Blocks until the dispatcher has caught up (or timeout_ms); true if it did. */
+/* Blocks until the dispatcher has caught up (or timeout_ms); true if it did.
+ * False at once while the dispatcher is failing (a consume queue without
+ * disk space: it retries, and the store refuses writes). */
 bool rmq_store_wait_dispatched(rmq_store_t *s, int timeout_ms);
 /* Runs one retention pass now, as if deleteWhen matched (tests, admin). */
 int rmq_store_clean_now(rmq_store_t *s);

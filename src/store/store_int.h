@@ -73,6 +73,12 @@ struct rmq_store {
     pthread_t cq_flush_thread, dispatch_thread, clean_thread;
     bool threads_started;
     _Atomic int64_t reput_from;
+    /* Crash recovery could not dispatch the record here (-1: it dispatched
+     * everything); the dispatcher starts no later than this. */
+    int64_t redispatch_from;
+    /* The dispatcher's last record failed (a consume queue had no disk
+     * space); it retries with a pause, and waiters give up meanwhile. */
+    atomic_bool dispatch_failing;
     pthread_mutex_t dispatch_lock;
     pthread_cond_t dispatch_cond; /* appends signal it; waiters for catch-up use it too */
     int64_t last_clean_min_offset;
