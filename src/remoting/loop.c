@@ -217,10 +217,10 @@ static void run_stop(rmq_loop_t *loop)
         loop->hooks = h->next;
         h->fn(h->arg);
         free(h);
+        /* Output a hook queued (a last one-way request) leaves before a later
+         * hook closes the connection it was queued on. */
+        on_flush(&loop->flush_check);
     }
-    /* Output queued by the hooks (e.g. unregister requests) still goes out:
-     * the check handle runs once more before the loop notices it is idle. */
-    on_flush(&loop->flush_check);
     uv_close((uv_handle_t *)&loop->wakeup, NULL);
     uv_close((uv_handle_t *)&loop->flush_check, NULL);
     uv_close((uv_handle_t *)&loop->no_block, NULL);
