@@ -135,6 +135,10 @@ static int do_reput(rmq_store_t *s, bool final, bool *failed)
 
 void rmq_dispatch_wake(rmq_store_t *s)
 {
+    /* A busy dispatcher re-reads the commit log end before it sleeps, so
+     * appends only pay for the wake-up when it is idle. */
+    if (!atomic_load(&s->dispatch_idle) && !atomic_load(&s->stopping))
+        return;
     pthread_mutex_lock(&s->dispatch_lock);
     pthread_cond_broadcast(&s->dispatch_cond);
     pthread_mutex_unlock(&s->dispatch_lock);
@@ -165,8 +169,11 @@ void *rmq_dispatch_main(void *arg)
         }
         retry_ms = 0;
         pthread_mutex_lock(&s->dispatch_lock);
-        /* Wake anyone waiting for dispatch to catch up, then wait for appends. */
+        /* Wake anyone waiting for dispatch to catch up, then wait for appends.
+         * idle is set before the end is re-read: an append after that read
+         * sees idle and signals (see rmq_dispatch_wake). */
         pthread_cond_broadcast(&s->dispatch_cond);
+        atomic_store(&s->dispatch_idle, true);
         if (n == 0 && !atomic_load(&s->stopping) &&
             atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl)) {
             struct timespec ts;
@@ -178,6 +185,7 @@ void *rmq_dispatch_main(void *arg)
             }
             pthread_cond_timedwait(&s->dispatch_cond, &s->dispatch_lock, &ts);
         }
+        atomic_store(&s->dispatch_idle, false);
         pthread_mutex_unlock(&s->dispatch_lock);
     }
     bool failed;

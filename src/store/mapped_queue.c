@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +154,35 @@ rmq_mapped_file_t *rmq_mq_last(rmq_mapped_queue_t *q)
     return mf;
 }
 
+static void request_ahead(rmq_mapped_queue_t *q, int64_t start)
+{
+    if (!q->ahead_running)
+        return;
+    pthread_mutex_lock(&q->ahead_lock);
+    q->ahead_want = start;
+    pthread_cond_broadcast(&q->ahead_cond);
+    pthread_mutex_unlock(&q->ahead_lock);
+}
+
+/* The prepared file if it is the one wanted at start, else NULL (the caller
+ * creates it).  A file the thread is creating right now is waited for: two
+ * creators of one name would replace each other's file. */
+static rmq_mapped_file_t *take_ahead(rmq_mapped_queue_t *q, int64_t start)
+{
+    if (!q->ahead_running)
+        return NULL;
+    pthread_mutex_lock(&q->ahead_lock);
+    while (q->ahead_busy == start)
+        pthread_cond_wait(&q->ahead_cond, &q->ahead_lock);
+    rmq_mapped_file_t *mf = q->ahead && q->ahead->start == start ? q->ahead : NULL;
+    if (mf)
+        q->ahead = NULL;
+    if (q->ahead_want == start)
+        q->ahead_want = -1;
+    pthread_mutex_unlock(&q->ahead_lock);
+    return mf;
+}
+
 rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_offset, char *err,
                                          size_t errlen)
 {
@@ -167,13 +197,86 @@ rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_of
         rmq_set_err(err, errlen, "cannot create %s: %s", q->dir, strerror(errno));
         return NULL;
     }
-    rmq_mapped_file_t *mf;
-    if (rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err, errlen) != 0)
+    rmq_mapped_file_t *mf = take_ahead(q, start);
+    if (!mf &&
+        rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err, errlen) != 0)
         return NULL;
     pthread_rwlock_wrlock(&q->lock);
     push(q, mf);
     pthread_rwlock_unlock(&q->lock);
+    request_ahead(q, start + (int64_t)q->file_size);
     return mf;
+}
+
+static void *ahead_main(void *arg)
+{
+    rmq_mapped_queue_t *q = arg;
+    pthread_mutex_lock(&q->ahead_lock);
+    while (!q->ahead_stop) {
+        if (q->ahead_want < 0 || (q->ahead && q->ahead->start == q->ahead_want)) {
+            pthread_cond_wait(&q->ahead_cond, &q->ahead_lock);
+            continue;
+        }
+        int64_t start = q->ahead_want;
+        q->ahead_want = -1;
+        q->ahead_busy = start;
+        rmq_mapped_file_t *old = q->ahead;
+        q->ahead = NULL;
+        pthread_mutex_unlock(&q->ahead_lock);
+        if (old)
+            rmq_mapped_file_destroy(old);
+        rmq_mapped_file_t *mf = NULL;
+        char err[256];
+        if (rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err,
+                                   sizeof(err)) == 0) {
+            /* Fault the pages in now (zero-filled page cache, read-only
+             * mappings): the writer then only upgrades them. */
+            madvise(mf->base, mf->size, MADV_POPULATE_READ);
+        } else {
+            RMQ_LOGW("store", "allocating the next file ahead failed: %s", err);
+        }
+        pthread_mutex_lock(&q->ahead_lock);
+        q->ahead = mf;
+        q->ahead_busy = -1;
+        pthread_cond_broadcast(&q->ahead_cond);
+    }
+    pthread_mutex_unlock(&q->ahead_lock);
+    return NULL;
+}
+
+int rmq_mq_start_ahead(rmq_mapped_queue_t *q)
+{
+    pthread_mutex_init(&q->ahead_lock, NULL);
+    pthread_cond_init(&q->ahead_cond, NULL);
+    q->ahead_want = -1;
+    q->ahead_busy = -1;
+    q->ahead_stop = false;
+    if (pthread_create(&q->ahead_thread, NULL, ahead_main, q) != 0)
+        return -1;
+    q->ahead_running = true;
+    pthread_rwlock_rdlock(&q->lock);
+    int64_t next = q->nfiles ? q->files[q->nfiles - 1]->start + (int64_t)q->file_size : -1;
+    pthread_rwlock_unlock(&q->lock);
+    if (next >= 0)
+        request_ahead(q, next);
+    return 0;
+}
+
+void rmq_mq_stop_ahead(rmq_mapped_queue_t *q)
+{
+    if (!q->ahead_running)
+        return;
+    pthread_mutex_lock(&q->ahead_lock);
+    q->ahead_stop = true;
+    pthread_cond_broadcast(&q->ahead_cond);
+    pthread_mutex_unlock(&q->ahead_lock);
+    pthread_join(q->ahead_thread, NULL);
+    q->ahead_running = false;
+    if (q->ahead) /* prepared but never used: it must not look like data */
+        rmq_mapped_file_destroy(q->ahead);
+    q->ahead = NULL;
+    pthread_mutex_destroy(&q->ahead_lock);
+    pthread_cond_destroy(&q->ahead_cond);
 }
 
 rmq_mapped_file_t *rmq_mq_find(rmq_mapped_queue_t *q, int64_t offset)

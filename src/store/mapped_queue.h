@@ -20,6 +20,15 @@ typedef struct rmq_mapped_queue {
     rmq_mapped_file_t **files; /* ascending start */
     size_t nfiles, cap;
     _Atomic int64_t flushed_where; /* logical offset made durable */
+    /* Allocation ahead (commit log): the next file, created and faulted in by
+     * a background thread while the current one fills. */
+    pthread_t ahead_thread;
+    pthread_mutex_t ahead_lock;
+    pthread_cond_t ahead_cond;
+    rmq_mapped_file_t *ahead;  /* ahead_lock: prepared, not yet in files */
+    int64_t ahead_want;        /* ahead_lock: start to prepare, -1 none */
+    int64_t ahead_busy;        /* ahead_lock: start being created now, -1 none */
+    bool ahead_running, ahead_stop;
 } rmq_mapped_queue_t;
 
 /* Creates the queue object (and the directory); loads nothing yet. */
@@ -51,6 +60,13 @@ int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages);
 int rmq_mq_flush_all(rmq_mapped_queue_t *q);
 int64_t rmq_mq_flushed_where(rmq_mapped_queue_t *q);
 void rmq_mq_set_flushed_where(rmq_mapped_queue_t *q, int64_t offset);
+
+/* Starts the allocate-ahead thread (AllocateMappedFileService): whenever a
+ * new last file is taken, the one after it is created, its blocks reserved
+ * and its pages faulted in, so appends never wait for that.  Stop before
+ * freeing; an unused prepared file is deleted. */
+int rmq_mq_start_ahead(rmq_mapped_queue_t *q);
+void rmq_mq_stop_ahead(rmq_mapped_queue_t *q);
 
 /* Recovery: destroys the files that start after offset and sets the write and
  * flush positions of the one containing it (bytes after it are not trusted). */

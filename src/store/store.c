@@ -294,7 +294,8 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
     if (s->redispatch_from >= 0 && s->redispatch_from < from)
         from = s->redispatch_from;
     atomic_store(&s->reput_from, from < min ? min : from);
-    if (pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||
+    if (rmq_mq_start_ahead(s->cl) != 0 ||
+        pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||
         pthread_create(&s->flush_thread, NULL, rmq_flush_main, s) != 0 ||
         pthread_create(&s->cq_flush_thread, NULL, rmq_cq_flush_main, s) != 0 ||
         pthread_create(&s->clean_thread, NULL, rmq_clean_main, s) != 0) {
@@ -378,6 +379,8 @@ void rmq_store_close(rmq_store_t *s)
     }
     if (clean && unlink(s->abort_path) != 0 && errno != ENOENT)
         RMQ_LOGW("store", "cannot remove %s: %s", s->abort_path, strerror(errno));
+    if (s->cl)
+        rmq_mq_stop_ahead(s->cl);
     rmq_index_close(s->index);
     rmq_checkpoint_close(s->cp);
     rmq_map_free(s->cqs, free_cq);

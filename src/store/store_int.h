@@ -79,6 +79,7 @@ struct rmq_store {
     /* The dispatcher's last record failed (a consume queue had no disk
      * space); it retries with a pause, and waiters give up meanwhile. */
     atomic_bool dispatch_failing;
+    atomic_bool dispatch_idle; /* the dispatcher sleeps: appends must wake it */
     pthread_mutex_t dispatch_lock;
     pthread_cond_t dispatch_cond; /* appends signal it; waiters for catch-up use it too */
     int64_t last_clean_min_offset;
