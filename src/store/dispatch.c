@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/num.h"
 #include "base/time.h"
 #include "rocketmq/error.h"
 #include "store/store_int.h"
@@ -18,10 +19,34 @@ static bool consumable(int32_t sysflag)
     return tx == RMQ_SYSFLAG_TX_NOT || tx == RMQ_SYSFLAG_TX_COMMIT;
 }
 
-static int64_t tags_code_of(const rmq_record_t *rec)
+/* The delivery time of a delayed message (SCHEDULE_TOPIC_XXXX with a DELAY
+ * level), or -1 (MessageExtBrokerInner.tagsString2tagsCode / computeDeliverTimestamp). */
+static int64_t deliver_time(const rmq_store_t *s, const rmq_record_t *rec)
 {
     const char *v;
     size_t n;
+    if (rec->topic_len != (int32_t)strlen(SCHEDULE_TOPIC) ||
+        memcmp(rec->topic, SCHEDULE_TOPIC, (size_t)rec->topic_len) != 0 ||
+        !rmq_props_find(rec->properties, (size_t)rec->properties_len, "DELAY", &v, &n) || n > 9)
+        return -1;
+    char tmp[10];
+    memcpy(tmp, v, n);
+    tmp[n] = '\0';
+    int64_t level;
+    if (rmq_parse_i64(tmp, &level) != 0 || level < 1 || s->ndelay == 0)
+        return -1;
+    if (level > s->ndelay)
+        level = s->ndelay;
+    return rec->store_timestamp + s->delay_ms[level - 1];
+}
+
+static int64_t tags_code_of(const rmq_store_t *s, const rmq_record_t *rec)
+{
+    const char *v;
+    size_t n;
+    int64_t when = deliver_time(s, rec);
+    if (when >= 0)
+        return when;
     if (!rmq_props_find(rec->properties, (size_t)rec->properties_len, "TAGS", &v, &n))
         return 0;
     return rmq_tags_code(v, n);
@@ -33,7 +58,7 @@ int rmq_dispatch_record(rmq_store_t *s, const rmq_record_t *rec, int64_t offset)
     size_t tlen = (size_t)rec->topic_len < sizeof(topic) ? (size_t)rec->topic_len : sizeof(topic) - 1;
     memcpy(topic, rec->topic, tlen);
     topic[tlen] = '\0';
-    int64_t tags = tags_code_of(rec);
+    int64_t tags = tags_code_of(s, rec);
     if (consumable(rec->sysflag)) {
         rmq_consume_queue_t *cq = rmq_store_find_cq(s, topic, rec->queue_id, true);
         if (rmq_cq_put(cq, offset, rec->total_size, tags, rec->queue_offset) != 0) {
@@ -118,7 +143,7 @@ static int do_reput(rmq_store_t *s, bool final, bool *failed)
                 char topic[RMQ_TOPIC_MAX_LEN + 1];
                 memcpy(topic, rec.topic, (size_t)rec.topic_len);
                 topic[rec.topic_len] = '\0';
-                s->arrival(topic, rec.queue_id, rec.queue_offset + 1, tags_code_of(&rec),
+                s->arrival(topic, rec.queue_id, rec.queue_offset + 1, tags_code_of(s, &rec),
                            rec.store_timestamp, s->arrival_arg);
             }
             pos += rec.total_size;

@@ -390,8 +390,17 @@ void rmq_store_close(rmq_store_t *s)
         close(s->lock_fd);
     free(s->abort_path);
     free(s->cq_root);
+    free(s->delay_ms);
     rmq_conf_free(rmq_store_conf_defs, &s->cfg);
     free(s);
+}
+
+void rmq_store_set_delay_levels(rmq_store_t *s, const int64_t *delay_ms, int n)
+{
+    free(s->delay_ms);
+    s->delay_ms = rmq_malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+    memcpy(s->delay_ms, delay_ms, sizeof(int64_t) * (size_t)(n > 0 ? n : 0));
+    s->ndelay = n;
 }
 
 void rmq_store_set_arrival_cb(rmq_store_t *s, rmq_arrival_cb cb, void *arg)

@@ -93,6 +93,10 @@ rmq_store_t *rmq_store_open(const rmq_store_config_t *cfg, char *err, size_t err
 void rmq_store_close(rmq_store_t *s);
 /* Before any put. */
 void rmq_store_set_arrival_cb(rmq_store_t *s, rmq_arrival_cb cb, void *arg);
+/* The delay of each level (messageDelayLevel), ms, before any put: consume
+ * queue entries of SCHEDULE_TOPIC_XXXX then hold the delivery time (store
+ * time + delay of the message's DELAY level) instead of a tags hash. */
+void rmq_store_set_delay_levels(rmq_store_t *s, const int64_t *delay_ms, int n);
 
 /* Appends msgs[0..n) contiguously, with consecutive queue offsets (a batch
  * must share topic and queue).  See rmq_put_cb for when cb runs. */

@@ -83,6 +83,8 @@ struct rmq_store {
     pthread_mutex_t dispatch_lock;
     pthread_cond_t dispatch_cond; /* appends signal it; waiters for catch-up use it too */
     int64_t last_clean_min_offset;
+    int64_t *delay_ms; /* per delay level, index level - 1 */
+    int ndelay;
     rmq_arrival_cb arrival;
     void *arrival_arg;
 };

@@ -185,7 +185,7 @@ int64_t rmq_store_offset_by_time(rmq_store_t *s, const char *topic, int32_t queu
         return 0;
     /* Store times grow with queue offsets: binary search for the first >= ts.
      * Unreadable entries (filler, removed files) count as older. */
-    int64_t lo = rmq_cq_min_offset(cq), hi = rmq_cq_max_offset(cq);
+    int64_t lo = rmq_cq_min_offset(cq), hi = rmq_cq_max_offset(cq), max = hi;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         int64_t t = rmq_store_msg_store_time(s, topic, queue_id, mid);
@@ -194,7 +194,8 @@ int64_t rmq_store_offset_by_time(rmq_store_t *s, const char *topic, int32_t queu
         else
             lo = mid + 1;
     }
-    return lo;
+    /* All older: the last message, as Java's search settles on it. */
+    return lo == max && max > rmq_cq_min_offset(cq) ? max - 1 : lo;
 }
 
 int rmq_store_read_at(rmq_store_t *s, int64_t phys_offset, rmq_buf_t *out)
