@@ -30,6 +30,7 @@ run: build
 
 bench: build
 	@bench/namesrv.sh build
+	@bench/store.sh build
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DRMQ_FUZZ=ON -DRMQ_TESTS=OFF >/dev/null
