@@ -40,6 +40,7 @@ fuzz: deps
 # Regenerates docs/*-config.md from the configuration tables.
 docs: build
 	@build/tests/print_conf namesrv > docs/namesrv-config.md
+	@build/tests/print_conf broker > docs/broker-config.md
 	@build/tests/print_conf store > docs/store-config.md
 
 clean:
