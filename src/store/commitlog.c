@@ -3,6 +3,7 @@
  * the offsets and store time are patched and the bytes copied, so the
  * critical section is a memcpy. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +11,28 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "base/time.h"
 #include "store/store_int.h"
 
 /* The encoder refuses records larger than maxMessageSize + 64 KiB. */
 #define RECORD_SLACK (64 * 1024)
 
+/* The next queue offset of "topic-queueId" (built without printf: every put
+ * looks it up). */
 static int64_t *queue_slot(rmq_store_t *s, const char *topic, size_t tlen, int32_t qid)
 {
-    char key[RMQ_TOPIC_MAX_LEN + 16];
-    int n = snprintf(key, sizeof(key), "%.*s-%d", (int)tlen, topic, qid);
-    int64_t *slot = rmq_map_get(s->queue_table, key, (size_t)n + 1);
+    char key[RMQ_TOPIC_MAX_LEN + 2 + RMQ_I64_TEXT_MAX];
+    if (tlen > RMQ_TOPIC_MAX_LEN)
+        tlen = RMQ_TOPIC_MAX_LEN;
+    memcpy(key, topic, tlen);
+    key[tlen] = '-';
+    size_t n = tlen + 1 + rmq_fmt_i64(key + tlen + 1, qid);
+    key[n] = '\0';
+    int64_t *slot = rmq_map_get(s->queue_table, key, n + 1);
     if (!slot) {
         slot = rmq_calloc(1, sizeof(*slot));
-        rmq_map_put(s->queue_table, key, (size_t)n + 1, slot);
+        rmq_map_put(s->queue_table, key, n + 1, slot);
     }
     return slot;
 }
@@ -151,10 +160,50 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
     return RMQ_PUT_UNKNOWN_ERROR; /* a fresh file could not hold it: checked before */
 }
 
+/* Encode buffer of the calling thread: appends come from a few threads and
+ * reuse it instead of allocating per message.  A thread-specific key frees
+ * it when the thread ends. */
+typedef struct enc_buf {
+    uint8_t *p;
+    size_t cap;
+} enc_buf_t;
+
+static pthread_key_t g_enc_key;
+static pthread_once_t g_enc_once = PTHREAD_ONCE_INIT;
+
+static void enc_free(void *arg)
+{
+    enc_buf_t *b = arg;
+    free(b->p);
+    free(b);
+}
+
+static void enc_key_init(void)
+{
+    pthread_key_create(&g_enc_key, enc_free);
+}
+
+static uint8_t *enc_buffer(size_t need)
+{
+    pthread_once(&g_enc_once, enc_key_init);
+    enc_buf_t *b = pthread_getspecific(g_enc_key);
+    if (!b) {
+        b = rmq_calloc(1, sizeof(*b));
+        pthread_setspecific(g_enc_key, b);
+    }
+    if (need > b->cap) {
+        free(b->p);
+        b->cap = need < 65536 ? 65536 : need;
+        b->p = rmq_malloc(b->cap);
+    }
+    return b->p;
+}
+
 void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_result_t *res)
 {
     memset(res, 0, sizeof(*res));
-    size_t *sizes = rmq_malloc(n * sizeof(*sizes));
+    size_t one;
+    size_t *sizes = n == 1 ? &one : rmq_malloc(n * sizeof(*sizes));
     size_t total = 0;
     for (size_t i = 0; i < n && res->status == RMQ_PUT_OK; i++) {
         res->status = check_msg(s, &msgs[i]);
@@ -164,10 +213,11 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
     if (res->status == RMQ_PUT_OK && total + RMQ_END_FILE_MIN_BLANK > (size_t)s->cfg.mappedFileSizeCommitLog)
         res->status = RMQ_PUT_MESSAGE_ILLEGAL; /* could never fit a segment */
     if (res->status != RMQ_PUT_OK) {
-        free(sizes);
+        if (sizes != &one)
+            free(sizes);
         return;
     }
-    uint8_t *enc = rmq_malloc(total);
+    uint8_t *enc = enc_buffer(total);
     size_t at = 0;
     for (size_t i = 0; i < n; i++)
         at += rmq_record_encode(&msgs[i], enc + at);
@@ -175,8 +225,8 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
     res->status = append_locked(s, msgs, n, enc, total, sizes, res);
     atomic_store(&s->begin_time_in_lock, 0);
     pthread_mutex_unlock(&s->put_lock);
-    free(enc);
-    free(sizes);
+    if (sizes != &one)
+        free(sizes);
     if (res->status == RMQ_PUT_OK)
         rmq_dispatch_wake(s);
 }

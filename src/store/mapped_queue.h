@@ -62,8 +62,8 @@ int64_t rmq_mq_flushed_where(rmq_mapped_queue_t *q);
 void rmq_mq_set_flushed_where(rmq_mapped_queue_t *q, int64_t offset);
 
 /* Starts the allocate-ahead thread (AllocateMappedFileService): whenever a
- * new last file is taken, the one after it is created, its blocks reserved
- * and its pages faulted in, so appends never wait for that.  Stop before
+ * new last file is taken, the one after it is created and its blocks
+ * reserved, so appends never wait for that.  Stop before
  * freeing; an unused prepared file is deleted. */
 int rmq_mq_start_ahead(rmq_mapped_queue_t *q);
 void rmq_mq_stop_ahead(rmq_mapped_queue_t *q);
