@@ -75,7 +75,10 @@ void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
     *s->flush_tail = req;
     s->flush_tail = &req->next;
     s->flush_wake = true;
-    pthread_cond_signal(&s->flush_cond);
+    /* A flush thread that is busy takes this request in its next swap:
+     * signalling it would only cost a system call per put. */
+    if (s->flush_waiting)
+        pthread_cond_signal(&s->flush_cond);
     pthread_mutex_unlock(&s->flush_lock);
 }
 
@@ -130,7 +133,9 @@ static void group_commit_loop(rmq_store_t *s)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
+            s->flush_waiting = true;
             pthread_cond_timedwait(&s->flush_cond, &s->flush_lock, &ts);
+            s->flush_waiting = false;
         }
         s->flush_wake = false;
         /* Swap: everything queued so far is served by the flush below. */

@@ -63,6 +63,7 @@ struct rmq_store {
     flush_req_t *flush_reqs; /* flush_lock */
     flush_req_t **flush_tail;
     bool flush_wake;
+    bool flush_waiting; /* flush_lock: the flush thread sleeps on flush_cond */
     bool flush_exited; /* flush_lock: the flush thread answers no more requests */
 
     /* timer threads (consume-queue flush, cleanup) sleep on this; only stop signals it */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,8 +25,14 @@
 
 #define BOOT_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
+/* The broker unregisters from its name servers (3 s timeout) and persists
+ * its tables before it exits. */
+#define BROKER_STOP_TIMEOUT_MS 10000
 #define BOOT_PREFIX                                                                                \
     "The Name Server boot success. serializeType=JSON, listening on 127.0.0.1:"
+/* "The broker[NAME, IP:PORT] boot success. serializeType=JSON and name server is ADDR" */
+#define BROKER_BOOT_PREFIX "The broker["
+#define BROKER_BOOT_SUFFIX "] boot success."
 /* Data version timestamp of every test registration: tests vary the counter. */
 #define IT_DV_TIMESTAMP 1700000000000LL
 
@@ -110,7 +117,9 @@ static pid_t spawn(const char *bin, const char *conf, int *out_fd)
     return pid;
 }
 
-/* The port from the boot line, once a whole line is in buf; 0 otherwise. */
+typedef int (*boot_parser_fn)(const char *buf);
+
+/* The port from the name server's boot line, once a whole line is in buf; 0 otherwise. */
 static int parse_port(const char *buf)
 {
     const char *p = strstr(buf, BOOT_PREFIX);
@@ -123,8 +132,31 @@ static int parse_port(const char *buf)
     return (int)port;
 }
 
+/* The port from the broker's boot line ("..., 127.0.0.1:PORT] boot success.
+ * ...\n"), once the whole line is in buf; 0 otherwise. */
+static int parse_broker_port(const char *buf)
+{
+    const char *p = strstr(buf, BROKER_BOOT_PREFIX);
+    if (!p)
+        return 0;
+    const char *q = strstr(p, BROKER_BOOT_SUFFIX);
+    if (!q || !strchr(q, '\n'))
+        return 0;
+    const char *colon = NULL;
+    for (const char *c = p; c < q; c++)
+        if (*c == ':')
+            colon = c;
+    if (!colon)
+        return 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (end != q || port <= 0 || port > 65535)
+        return 0;
+    return (int)port;
+}
+
 /* Reads the server's stdout until the boot line, for at most BOOT_TIMEOUT_MS. */
-static int read_boot_port(int fd)
+static int read_boot_port(int fd, boot_parser_fn parse)
 {
     char buf[4096];
     size_t len = 0;
@@ -146,7 +178,7 @@ static int read_boot_port(int fd)
             break; /* EOF: the server exited */
         len += (size_t)n;
         buf[len] = '\0';
-        int port = parse_port(buf);
+        int port = parse(buf);
         if (port > 0)
             return port;
     }
@@ -166,40 +198,71 @@ static pid_t wait_bounded(pid_t pid, int timeout_ms, int *status)
     return 0;
 }
 
-static void kill_and_reap(it_namesrv_t *ns)
+/* SIGKILL and reap: 0, or -1 if it could not be reaped in time. */
+static int kill_and_reap(pid_t pid)
 {
     int status;
-    kill(ns->pid, SIGKILL);
-    wait_bounded(ns->pid, STOP_TIMEOUT_MS, &status);
-    ns->pid = 0;
+    kill(pid, SIGKILL);
+    return wait_bounded(pid, STOP_TIMEOUT_MS, &status) == pid ? 0 : -1;
+}
+
+/* Starts bin (from the environment variable bin_env) with -c conf and reads
+ * its port off the boot line.  0 with *pid, *out_fd and *port set, or -1. */
+static int launch_proc(const char *bin_env, const char *conf, boot_parser_fn parse, pid_t *pid,
+                       int *out_fd, int *port)
+{
+    const char *bin = getenv(bin_env);
+    *pid = 0;
+    *out_fd = -1;
+    if (!bin || !*bin) {
+        fprintf(stderr, "harness: %s is not set\n", bin_env);
+        return -1;
+    }
+    pid_t p = spawn(bin, conf, out_fd);
+    if (p < 0) {
+        fprintf(stderr, "harness: cannot start %s: %s\n", bin, strerror(errno));
+        return -1;
+    }
+    *port = read_boot_port(*out_fd, parse);
+    if (*port < 0) {
+        fprintf(stderr, "harness: %s did not report booting\n", bin);
+        kill_and_reap(p);
+        close(*out_fd);
+        *out_fd = -1;
+        return -1;
+    }
+    *pid = p;
+    return 0;
+}
+
+/* SIGTERM, up to timeout_ms to exit, then SIGKILL; the exit status as
+ * it_namesrv_stop describes it. */
+static int stop_proc(pid_t pid, int timeout_ms, const char *what)
+{
+    int status = 0;
+    kill(pid, SIGTERM);
+    pid_t r = wait_bounded(pid, timeout_ms, &status);
+    if (r == 0) {
+        fprintf(stderr, "harness: %s %d ignored SIGTERM, killing it\n", what, (int)pid);
+        kill(pid, SIGKILL);
+        r = wait_bounded(pid, STOP_TIMEOUT_MS, &status);
+    }
+    if (r != pid)
+        return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
 
 static int launch(it_namesrv_t *ns, const char *extra)
 {
-    const char *bin = getenv("RMQ_NAMESRV_BIN");
     char conf[160];
-    if (!bin || !*bin) {
-        fprintf(stderr, "harness: RMQ_NAMESRV_BIN is not set\n");
-        return -1;
-    }
     if (write_config(ns, extra, conf, sizeof(conf)) != 0) {
         fprintf(stderr, "harness: cannot write %s: %s\n", conf, strerror(errno));
         return -1;
     }
-    ns->pid = spawn(bin, conf, &ns->out_fd);
-    if (ns->pid < 0) {
-        ns->pid = 0;
-        fprintf(stderr, "harness: cannot start %s: %s\n", bin, strerror(errno));
+    if (launch_proc("RMQ_NAMESRV_BIN", conf, parse_port, &ns->pid, &ns->out_fd, &ns->port) != 0)
         return -1;
-    }
-    ns->port = read_boot_port(ns->out_fd);
-    if (ns->port < 0) {
-        fprintf(stderr, "harness: %s did not report booting\n", bin);
-        kill_and_reap(ns);
-        close(ns->out_fd);
-        ns->out_fd = -1;
-        return -1;
-    }
     snprintf(ns->addr, sizeof(ns->addr), "127.0.0.1:%d", ns->port);
     return 0;
 }
@@ -229,24 +292,12 @@ int it_namesrv_stop(it_namesrv_t *ns)
 {
     if (ns->pid <= 0)
         return -1;
-    pid_t pid = ns->pid;
-    int status = 0;
-    kill(pid, SIGTERM);
-    pid_t r = wait_bounded(pid, STOP_TIMEOUT_MS, &status);
-    if (r == 0) {
-        fprintf(stderr, "harness: name server %d ignored SIGTERM, killing it\n", (int)pid);
-        kill(pid, SIGKILL);
-        r = wait_bounded(pid, STOP_TIMEOUT_MS, &status);
-    }
+    int rc = stop_proc(ns->pid, STOP_TIMEOUT_MS, "name server");
     ns->pid = 0;
     if (ns->out_fd >= 0)
         close(ns->out_fd);
     ns->out_fd = -1;
-    if (r != pid)
-        return -1;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+    return rc;
 }
 
 static void remove_dir(const char *dir)
@@ -278,6 +329,127 @@ bool it_namesrv_alive(const it_namesrv_t *ns)
     return ns->pid > 0 && kill(ns->pid, 0) == 0;
 }
 
+/* ---- the broker process ---- */
+
+static void broker_conf_path(const it_broker_proc_t *bp, char *path, size_t n)
+{
+    snprintf(path, n, "%s/broker.conf", bp->dir);
+}
+
+static int write_broker_config(const it_broker_proc_t *bp, const char *namesrv_addr,
+                               const char *flush_disk_type, const char *extra)
+{
+    char path[128];
+    broker_conf_path(bp, path, sizeof(path));
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "brokerClusterName=" IT_BROKER_CLUSTER "\nbrokerName=" IT_BROKER_NAME "\n"
+            "brokerIP1=127.0.0.1\nbindAddress=127.0.0.1\nlistenPort=0\n"
+            "namesrvAddr=%s\nstorePathRootDir=%s\n"
+            "mappedFileSizeCommitLog=1048576\nmappedFileSizeConsumeQueue=6000\n"
+            "maxHashSlotNum=1000\nmaxIndexNum=4000\nflushDiskType=%s\n",
+            namesrv_addr ? namesrv_addr : "", bp->store,
+            flush_disk_type ? flush_disk_type : "ASYNC_FLUSH");
+    if (extra)
+        fprintf(f, "%s\n", extra);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int broker_launch(it_broker_proc_t *bp)
+{
+    char conf[128];
+    broker_conf_path(bp, conf, sizeof(conf));
+    if (launch_proc("RMQ_BROKER_BIN", conf, parse_broker_port, &bp->pid, &bp->out_fd,
+                    &bp->port) != 0)
+        return -1;
+    snprintf(bp->addr, sizeof(bp->addr), "127.0.0.1:%d", bp->port);
+    return 0;
+}
+
+int it_broker_start(it_broker_proc_t *bp, const char *namesrv_addr, const char *flush_disk_type,
+                    const char *extra)
+{
+    memset(bp, 0, sizeof(*bp));
+    bp->out_fd = -1;
+    snprintf(bp->dir, sizeof(bp->dir), "/tmp/rmq-it-broker-XXXXXX");
+    if (!mkdtemp(bp->dir)) {
+        fprintf(stderr, "harness: mkdtemp: %s\n", strerror(errno));
+        bp->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(bp->store, sizeof(bp->store), "%s/store", bp->dir);
+    if (write_broker_config(bp, namesrv_addr, flush_disk_type, extra) != 0) {
+        fprintf(stderr, "harness: cannot write the broker config in %s: %s\n", bp->dir,
+                strerror(errno));
+        return -1;
+    }
+    return broker_launch(bp);
+}
+
+int it_broker_restart(it_broker_proc_t *bp)
+{
+    if (bp->pid > 0 || !bp->dir[0])
+        return -1;
+    if (bp->out_fd >= 0)
+        close(bp->out_fd);
+    bp->out_fd = -1;
+    return broker_launch(bp);
+}
+
+static void broker_closed(it_broker_proc_t *bp)
+{
+    bp->pid = 0;
+    if (bp->out_fd >= 0)
+        close(bp->out_fd);
+    bp->out_fd = -1;
+}
+
+int it_broker_stop(it_broker_proc_t *bp)
+{
+    if (bp->pid <= 0)
+        return -1;
+    int rc = stop_proc(bp->pid, BROKER_STOP_TIMEOUT_MS, "broker");
+    broker_closed(bp);
+    return rc;
+}
+
+int it_broker_kill(it_broker_proc_t *bp)
+{
+    if (bp->pid <= 0)
+        return -1;
+    int rc = kill_and_reap(bp->pid);
+    broker_closed(bp);
+    return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+void it_broker_cleanup(it_broker_proc_t *bp)
+{
+    if (bp->pid > 0)
+        it_broker_stop(bp);
+    /* Only the temp dir made by it_broker_start. */
+    if (bp->dir[0] && strncmp(bp->dir, "/tmp/rmq-it-broker-", 19) == 0)
+        nftw(bp->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    bp->dir[0] = '\0';
+}
+
+bool it_broker_alive(const it_broker_proc_t *bp)
+{
+    return bp->pid > 0 && kill(bp->pid, 0) == 0;
+}
+
 /* ---- requests ---- */
 
 rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr)
@@ -290,8 +462,13 @@ rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr)
 
 rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req)
 {
+    return it_call_timeout(rc, addr, req, IT_CALL_TIMEOUT_MS);
+}
+
+rmq_cmd_t *it_call_timeout(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req, int timeout_ms)
+{
     rmq_cmd_t *resp = NULL;
-    int err = rmq_rclient_invoke_sync(rc, addr, req, IT_CALL_TIMEOUT_MS, &resp);
+    int err = rmq_rclient_invoke_sync(rc, addr, req, timeout_ms, &resp);
     if (err != 0) {
         fprintf(stderr, "harness: request to %s failed: %s\n", addr, rocketmq_err_str(err));
         rmq_cmd_free(resp);

@@ -1,8 +1,8 @@
 /* Integration-test harness: runs the real rmq-namesrv binary ($RMQ_NAMESRV_BIN)
- * as a child process on a free loopback port, and talks to it through the
- * remoting client or through raw sockets.
+ * and rmq-broker binary ($RMQ_BROKER_BIN) as child processes on free loopback
+ * ports, and talks to them through the remoting client or through raw sockets.
  *
- * The server logs to stderr at RMQ_LOG_LEVEL, warn unless the environment
+ * The servers log to stderr at RMQ_LOG_LEVEL, warn unless the environment
  * sets it (RMQ_LOG_LEVEL=info shows each registration and removal).
  *
  * Every wait here is bounded in time and in iterations, so a hung or crashed
@@ -47,11 +47,53 @@ void it_namesrv_cleanup(it_namesrv_t *ns);
 /* True while the process exists (kill(pid, 0) == 0). */
 bool it_namesrv_alive(const it_namesrv_t *ns);
 
+/* ---- the broker process ($RMQ_BROKER_BIN) ----
+ *
+ * Runs in a fresh temp dir under /tmp holding broker.conf and the store
+ * (store/), on a free loopback port read from its boot line.  The config has
+ * brokerClusterName=DefaultCluster, brokerName=broker-a,
+ * brokerIP1=bindAddress=127.0.0.1, namesrvAddr, storePathRootDir and small
+ * segments (1 MiB commit log files, 300-entry consume queue files, small
+ * index files); the caller picks flushDiskType and may add lines. */
+
+#define IT_BROKER_CLUSTER "DefaultCluster"
+#define IT_BROKER_NAME "broker-a"
+
+typedef struct it_broker_proc {
+    pid_t pid;      /* 0 when not running */
+    int port;
+    char addr[32];  /* "127.0.0.1:<port>" */
+    char dir[64];   /* temp dir: broker.conf and store/ */
+    char store[96]; /* storePathRootDir */
+    int out_fd;     /* read end of the broker's stdout; -1 when closed */
+} it_broker_proc_t;
+
+/* Starts a broker registering with namesrv_addr (may be NULL: none).
+ * flush_disk_type: "ASYNC_FLUSH" or "SYNC_FLUSH" (NULL: ASYNC_FLUSH).  extra:
+ * NULL or more "key=value" lines (newline-separated), written after the
+ * defaults so they override them.  Returns 0, or -1 (message on stderr) if
+ * it did not report booting within 10 s. */
+int it_broker_start(it_broker_proc_t *bp, const char *namesrv_addr, const char *flush_disk_type,
+                    const char *extra);
+/* Starts it again on the same dir and config file (so the same store); the
+ * port changes.  The previous process must have been stopped or killed. */
+int it_broker_restart(it_broker_proc_t *bp);
+/* SIGTERM, up to 10 s to exit, then SIGKILL.  Returns the exit code, 128 +
+ * signal number if a signal ended it, or -1 if it could not be reaped. */
+int it_broker_stop(it_broker_proc_t *bp);
+/* SIGKILL (a crash: no shutdown work) and reap.  Returns 0 or -1. */
+int it_broker_kill(it_broker_proc_t *bp);
+/* Stops it if still running (status ignored) and removes its temp dir. */
+void it_broker_cleanup(it_broker_proc_t *bp);
+bool it_broker_alive(const it_broker_proc_t *bp);
+
 /* A request with hdr (may be NULL) encoded into its extFields. */
 rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr);
 /* Sends req (consumed) and waits up to IT_CALL_TIMEOUT_MS.  Returns the
  * response (caller frees) or NULL on timeout or transport failure. */
 rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req);
+/* The same with its own timeout. */
+rmq_cmd_t *it_call_timeout(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req, int timeout_ms);
 /* The response body as a NUL-terminated copy (caller frees); "" if none. */
 char *it_body_str(const rmq_cmd_t *resp);
 

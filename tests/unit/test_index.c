@@ -319,7 +319,7 @@ static void test_hash_collisions(void **state)
 static void put_series(rmq_index_service_t *svc, int from, int to)
 {
     for (int i = from; i < to; i++) {
-        char keys[16] = "all";
+        char keys[32] = "all";
         if (i < 5)
             snprintf(keys, sizeof(keys), "all m%d", i);
         assert_int_equal(put_keys(svc, keys, OFF(i), TS(i)), 0);

@@ -463,7 +463,9 @@ static void unfinished_creation_is_dropped(void **state)
     char cl_dir[512], cq_dir[512];
     snprintf(cl_dir, sizeof(cl_dir), "%s/commitlog", dir);
     snprintf(cq_dir, sizeof(cq_dir), "%s/consumequeue/%s/%d", dir, TOPIC, QID);
-    assert_int_equal(count_tmp_files(cl_dir), 0);
+    /* The consume-queue leftover is gone at open; the commit-log directory is
+     * checked once closed (an open store allocates its next segment ahead,
+     * through a .tmp file of its own). */
     assert_int_equal(count_tmp_files(cq_dir), 0);
     /* and the segments the leftovers stood for are created properly now */
     for (uint32_t seq = 100; rmq_store_commitlog_max_offset(s) < next + 2 * SEG_SIZE; seq++) {
@@ -474,11 +476,13 @@ static void unfinished_creation_is_dropped(void **state)
         assert_int_equal(rmq_store_put_sync(s, &m.in, 1, NULL), RMQ_PUT_OK);
     }
     rmq_store_close(s);
+    assert_int_equal(count_tmp_files(cl_dir), 0);
     s = rmq_store_open(&cfg, err, sizeof(err));
     if (!s)
         fail_msg("reopen: %s", err);
     verify_store(s);
     rmq_store_close(s);
+    assert_int_equal(count_tmp_files(cl_dir), 0);
     rmq_conf_free(rmq_store_conf_defs, &cfg);
     st_rmdir(dir);
     free(dir);
