@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,21 +40,39 @@ int rmq_file_read(const char *path, rmq_buf_t *out)
     return 0;
 }
 
+int rmq_mkdir_p(const char *dir)
+{
+    char *tmp = rmq_strdup(dir);
+    int rc = 0;
+    for (char *p = tmp + 1; rc == 0; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    int saved = errno;
+    free(tmp);
+    errno = saved;
+    return rc;
+}
+
+/* Creates the directories above a file path. */
 static int mkdirs(const char *path)
 {
-    char *tmp = rmq_strdup(path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-            free(tmp);
-            return -1;
-        }
-        *p = '/';
+    char *dir = rmq_strdup(path);
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        rc = rmq_mkdir_p(dir);
     }
-    free(tmp);
-    return 0;
+    free(dir);
+    return rc;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)

@@ -11,6 +11,9 @@
  * (errno set) on another error. */
 int rmq_file_read(const char *path, rmq_buf_t *out);
 
+/* mkdir -p: creates dir and its missing parents.  Returns 0, or -1 with errno set. */
+int rmq_mkdir_p(const char *dir);
+
 /* Replaces path with data: <path>.tmp is written and fsynced, the current file
  * is kept as <path>.bak, the tmp file is renamed over path and the directory
  * fsynced, so a crash leaves the old or the new content, never a torn file.

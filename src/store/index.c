@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
@@ -52,23 +53,10 @@ static void list_append(rmq_index_service_t *svc, rmq_index_file_t *f)
 
 static int make_dirs(const char *dir, char *err, size_t errlen)
 {
-    char *tmp = rmq_strdup(dir);
-    int rc = 0;
-    for (char *p = tmp + 1; rc == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-            rmq_set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-            rc = -1;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    free(tmp);
-    return rc;
+    if (rmq_mkdir_p(dir) == 0)
+        return 0;
+    rmq_set_err(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+    return -1;
 }
 
 static bool all_digits(const char *s, size_t n)

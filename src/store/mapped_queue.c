@@ -9,29 +9,11 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/num.h"
 #include "rocketmq/error.h"
-
-static int mkdirs(const char *dir)
-{
-    char *tmp = rmq_strdup(dir);
-    int rc = 0;
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    free(tmp);
-    return rc;
-}
 
 rmq_mapped_queue_t *rmq_mq_new(const char *dir, size_t file_size, bool preallocate)
 {
@@ -104,7 +86,7 @@ static char **list_files(const char *dir, size_t *n)
 
 int rmq_mq_load(rmq_mapped_queue_t *q, char *err, size_t errlen)
 {
-    if (mkdirs(q->dir) != 0) {
+    if (rmq_mkdir_p(q->dir) != 0) {
         rmq_set_err(err, errlen, "cannot create %s: %s", q->dir, strerror(errno));
         return ROCKETMQ_ERR__IO;
     }
@@ -192,7 +174,7 @@ rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_of
         return last;
     int64_t start = last ? last->start + (int64_t)q->file_size
                          : start_offset - start_offset % (int64_t)q->file_size;
-    if (!last && mkdirs(q->dir) != 0) {
+    if (!last && rmq_mkdir_p(q->dir) != 0) {
         rmq_set_err(err, errlen, "cannot create %s: %s", q->dir, strerror(errno));
         return NULL;
     }

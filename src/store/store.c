@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/num.h"
@@ -94,25 +95,6 @@ static char *path_join(const char *a, const char *b)
     char *p = rmq_malloc(n);
     snprintf(p, n, "%s/%s", a, b);
     return p;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char *tmp = rmq_strdup(dir);
-    int rc = 0;
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = c;
-        if (!c)
-            break;
-    }
-    free(tmp);
-    return rc;
 }
 
 /* ---- consume queue table ---- */
@@ -240,7 +222,7 @@ static void copy_config(rmq_store_config_t *dst, const rmq_store_config_t *src)
 static int open_parts(rmq_store_t *s, char *err, size_t errlen)
 {
     const char *root = s->cfg.storePathRootDir;
-    if (mkdir_p(root) != 0) {
+    if (rmq_mkdir_p(root) != 0) {
         rmq_set_err(err, errlen, "cannot create %s: %s", root, strerror(errno));
         return -1;
     }
