@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/json_str.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/time.h"
 #include "broker/broker_int.h"
 #include "broker/subscription.h"
@@ -27,6 +28,7 @@ typedef struct pull_ctx {
     const rmq_subscription_group_t *group;
     rmq_sub_expr_t filter;
     bool allow_suspend; /* false when a held pull is re-run */
+    rmq_get_result_t *found; /* the records of a SUCCESS answer, sent from the mapping */
 } pull_ctx_t;
 
 static bool is_master(const rmq_broker_t *b)
@@ -148,14 +150,26 @@ static int map_status(const rmq_get_result_t *r, int64_t req_offset)
     return ROCKETMQ_ERR_SYSTEM_ERROR;
 }
 
-/* transferMsgByHeap: the records, copied, one after the other. */
-static void copy_records(rmq_cmd_t *resp, const rmq_get_result_t *r)
+/* The records are written to the socket straight from the mapped commit log
+ * (transferMsgByHeap=false); the store's references keep the files mapped
+ * until the write is done. */
+static void release_found(void *arg)
 {
-    rmq_buf_t body = RMQ_BUF_INIT;
-    rmq_buf_reserve(&body, r->total_bytes);
+    rmq_get_result_t *r = arg;
+    rmq_get_result_release(r);
+    free(r);
+}
+
+static void reply_found(rmq_conn_t *conn, const rmq_cmd_t *req, rmq_cmd_t *resp,
+                        rmq_get_result_t *r)
+{
+    rmq_part_t stack[32];
+    rmq_part_t *parts = r->count <= 32 ? stack : rmq_malloc(r->count * sizeof(*parts));
     for (size_t i = 0; i < r->count; i++)
-        rmq_buf_append(&body, r->msgs[i].p, r->msgs[i].len);
-    rmq_cmd_take_body(resp, &body);
+        parts[i] = (rmq_part_t){r->msgs[i].p, r->msgs[i].len};
+    rmq_conn_reply_parts(conn, req, resp, parts, r->count, release_found, r);
+    if (parts != stack)
+        free(parts);
 }
 
 /* OffsetMovedEvent.encode(): fastjson, fields in name order. */
@@ -255,9 +269,12 @@ static rmq_cmd_t *read_and_answer(pull_ctx_t *c)
         .minOffset = r.min_offset,
         .maxOffset = r.max_offset,
     };
-    if (resp->code == ROCKETMQ_ERR_SUCCESS)
-        copy_records(resp, &r);
-    rmq_get_result_release(&r);
+    if (resp->code == ROCKETMQ_ERR_SUCCESS) {
+        c->found = rmq_malloc(sizeof(*c->found));
+        *c->found = r; /* its references go with the answer */
+    } else {
+        rmq_get_result_release(&r);
+    }
     if (resp->code == ROCKETMQ_ERR_PULL_NOT_FOUND && try_suspend(c)) {
         rmq_cmd_free(resp);
         return NULL;
@@ -299,7 +316,9 @@ bool rmq_pull_execute(rmq_broker_t *b, rmq_conn_t *conn, rmq_cmd_t *req, bool al
     bool held = false;
     rmq_cmd_t *resp = process(&c, &held);
     rmq_sub_expr_free(&c.filter);
-    if (resp)
+    if (resp && c.found)
+        reply_found(conn, req, resp, c.found);
+    else if (resp)
         rmq_conn_reply(conn, req, resp);
     return held;
 }

@@ -34,6 +34,7 @@ static rmq_conn_t *conn_new(rmq_loop_t *loop, size_t max_frame, const rmq_conn_h
     c->h = *h;
     c->max_frame = max_frame ? max_frame : RMQ_FRAME_MAX_DEFAULT;
     c->pending = rmq_map_new();
+    rmq_outq_init(&c->outq);
     c->last_active = rmq_mono_ms();
     uv_tcp_init(rmq_loop_uv(loop), &c->tcp);
     uv_timer_init(rmq_loop_uv(loop), &c->tick);
@@ -53,8 +54,7 @@ void rmq_conn_release(rmq_conn_t *c)
     if (atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     rmq_buf_free(&c->in);
-    rmq_buf_free(&c->out);
-    rmq_buf_free(&c->wbuf);
+    rmq_outq_free(&c->outq);
     rmq_map_free(c->pending, free);
     free(c->target);
     free(c);
@@ -199,42 +199,45 @@ static void on_write(uv_write_t *req, int status)
 {
     rmq_conn_t *c = req->data;
     c->writing = false;
-    c->wbuf.len = 0;
-    if (status < 0)
+    if (status < 0) {
         rmq_conn_close(c, uv_strerror(status));
-    else if (c->out.len > 0)
-        rmq_conn_flush(c);
+    } else {
+        rmq_outq_done_inflight(&c->outq);
+        if (!rmq_outq_empty(&c->outq))
+            rmq_conn_flush(c);
+    }
     rmq_conn_release(c);
 }
 
+#define FLUSH_BUFS 64
+
 void rmq_conn_flush(rmq_conn_t *c)
 {
-    if (c->state != CONN_OPEN || c->writing || c->out.len == 0)
+    rmq_outq_consume(&c->outq, 0); /* drops chunks with nothing left in them */
+    if (c->state != CONN_OPEN || c->writing || rmq_outq_empty(&c->outq))
         return;
     /* Try the write now; only what the socket refuses waits for a callback. */
-    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)c->out.len) {
-        c->out.len = 0;
-        return;
-    }
+    uv_buf_t bufs[FLUSH_BUFS];
+    rmq_out_chunk_t *last;
+    size_t nb = rmq_outq_bufs(&c->outq, bufs, FLUSH_BUFS, &last);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, (unsigned)nb);
     if (n < 0 && n != UV_EAGAIN) {
         rmq_conn_close(c, uv_strerror(n));
         return;
     }
     if (n > 0)
-        rmq_buf_consume(&c->out, (size_t)n);
-    rmq_buf_t tmp = c->wbuf;
-    c->wbuf = c->out;
-    c->out = tmp;
-    c->out.len = 0;
+        rmq_outq_consume(&c->outq, (size_t)n);
+    if (rmq_outq_empty(&c->outq))
+        return;
+    nb = rmq_outq_bufs(&c->outq, bufs, FLUSH_BUFS, &last);
+    rmq_outq_mark_inflight(&c->outq, last);
     c->writing = true;
     c->wreq.data = c;
     rmq_conn_keep(c);
-    b = uv_buf_init((char *)c->wbuf.data, (unsigned)c->wbuf.len);
-    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, (unsigned)nb, on_write);
     if (rc < 0) {
         c->writing = false;
+        rmq_outq_mark_inflight(&c->outq, NULL);
         rmq_conn_close(c, uv_strerror(rc));
         rmq_conn_release(c);
     }
@@ -244,12 +247,56 @@ int rmq_conn_send(rmq_conn_t *c, const rmq_cmd_t *cmd)
 {
     if (c->state == CONN_CLOSING)
         return ROCKETMQ_ERR__TRANSPORT;
-    int rc = rmq_cmd_encode(cmd, &c->out);
+    int rc = rmq_cmd_encode(cmd, rmq_outq_tail_buf(&c->outq));
     if (rc != 0)
         return rc;
     if (c->state == CONN_OPEN)
         rmq_loop_mark_dirty(c->loop, c);
     return 0;
+}
+
+int rmq_conn_send_parts(rmq_conn_t *c, const rmq_cmd_t *cmd, const rmq_part_t *parts, size_t n,
+                        rmq_release_fn release, void *arg)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].len;
+    int rc = c->state == CONN_CLOSING ? ROCKETMQ_ERR__TRANSPORT : 0;
+    rmq_buf_t *b = rc == 0 ? rmq_outq_tail_buf(&c->outq) : NULL;
+    size_t start = b ? b->len : 0;
+    if (rc == 0 && (cmd->body_len != 0 || total > (size_t)INT32_MAX / 2))
+        rc = ROCKETMQ_ERR__INVALID_ARG;
+    if (rc == 0)
+        rc = rmq_cmd_encode(cmd, b);
+    if (rc != 0 || n == 0) {
+        if (release)
+            release(arg);
+        if (rc == 0 && c->state == CONN_OPEN)
+            rmq_loop_mark_dirty(c->loop, c);
+        return rc;
+    }
+    /* The frame's length covers the parts that follow it. */
+    rmq_put_be32(b->data + start, rmq_be32(b->data + start) + (uint32_t)total);
+    for (size_t i = 0; i < n; i++)
+        rmq_outq_add_ext(&c->outq, parts[i].p, parts[i].len, i + 1 == n ? release : NULL, arg);
+    if (c->state == CONN_OPEN)
+        rmq_loop_mark_dirty(c->loop, c);
+    return 0;
+}
+
+void rmq_conn_reply_parts(rmq_conn_t *c, const rmq_cmd_t *req, rmq_cmd_t *resp,
+                          const rmq_part_t *parts, size_t n, rmq_release_fn release, void *arg)
+{
+    if (rmq_cmd_is_oneway(req)) {
+        if (release)
+            release(arg);
+    } else {
+        resp->opaque = req->opaque;
+        resp->flag |= RMQ_FLAG_RESPONSE;
+        resp->serialize_type = req->serialize_type;
+        rmq_conn_send_parts(c, resp, parts, n, release, arg);
+    }
+    rmq_cmd_free(resp);
 }
 
 void rmq_conn_request(rmq_conn_t *c, rmq_cmd_t *req, int timeout_ms, rmq_response_cb cb,

@@ -14,6 +14,7 @@
 
 #include "remoting/command.h"
 #include "remoting/loop.h"
+#include "remoting/outq.h"
 
 /* A request arrived; the callee owns req. */
 typedef void (*rmq_conn_request_cb)(rmq_conn_t *conn, rmq_cmd_t *req, void *ud);
@@ -39,6 +40,22 @@ void rmq_conn_request(rmq_conn_t *c, rmq_cmd_t *req, int timeout_ms, rmq_respons
 /* Answers req with resp (consumed): sets the opaque, response flag and the
  * request's serialize type; nothing is sent for a one-way request. */
 void rmq_conn_reply(rmq_conn_t *c, const rmq_cmd_t *req, rmq_cmd_t *resp);
+/* A byte range sent as part of a body without being copied. */
+typedef struct rmq_part {
+    const void *p;
+    size_t len;
+} rmq_part_t;
+
+/* Sends cmd (which must have no body) followed by parts[0..n) as its body,
+ * without copying them: they must stay valid until release(arg) runs, which
+ * happens once they are written or the connection drops (on the loop thread,
+ * or on whichever thread drops the last connection reference).  release runs
+ * at once if nothing is queued. */
+int rmq_conn_send_parts(rmq_conn_t *c, const rmq_cmd_t *cmd, const rmq_part_t *parts, size_t n,
+                        rmq_release_fn release, void *arg);
+/* rmq_conn_reply with an uncopied body (see rmq_conn_send_parts). */
+void rmq_conn_reply_parts(rmq_conn_t *c, const rmq_cmd_t *req, rmq_cmd_t *resp,
+                          const rmq_part_t *parts, size_t n, rmq_release_fn release, void *arg);
 /* Answers REQUEST_CODE_NOT_SUPPORTED with the remark Java servers use. */
 void rmq_conn_reply_not_supported(rmq_conn_t *c, const rmq_cmd_t *req);
 /* Starts closing (idempotent); why is logged. */

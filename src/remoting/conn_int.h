@@ -7,6 +7,7 @@
 #include "base/buf.h"
 #include "base/map.h"
 #include "remoting/conn.h"
+#include "remoting/outq.h"
 
 typedef enum conn_state {
     CONN_RESOLVING,
@@ -31,8 +32,7 @@ struct rmq_conn {
     rmq_conn_handlers_t h;
     size_t max_frame;
     rmq_buf_t in;   /* bytes read, not yet decoded */
-    rmq_buf_t out;  /* frames queued, not yet handed to the kernel */
-    rmq_buf_t wbuf; /* bytes of the write in flight */
+    rmq_outq_t outq; /* frames and external bodies not yet handed to the kernel */
     bool writing;
     bool dirty;
     rmq_conn_t *next_dirty;

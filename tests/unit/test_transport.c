@@ -25,6 +25,7 @@ enum {
     C_DROP = 3,       /* closes the connection */
     C_COUNT = 4,      /* one-way: counts */
     C_CALL_BACK = 5,  /* asks the client something over the same connection first */
+    C_PARTS = 6,      /* answers with a body of 100 uncopied parts */
 };
 
 typedef struct fixture {
@@ -56,6 +57,28 @@ static void on_client_answer(int err, rmq_cmd_t *resp, void *arg)
     free(ctx);
 }
 
+/* 100 parts of 1000 bytes: more than one writev's worth of buffers. */
+#define NPARTS 100
+#define PART_LEN 1000
+static uint8_t g_part_bytes[NPARTS * PART_LEN];
+static atomic_int g_releases;
+
+static void on_parts_released(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&g_releases, 1);
+}
+
+static void reply_parts(rmq_conn_t *conn, rmq_cmd_t *req)
+{
+    rmq_part_t parts[NPARTS];
+    for (int i = 0; i < NPARTS; i++)
+        parts[i] = (rmq_part_t){g_part_bytes + i * PART_LEN, PART_LEN};
+    rmq_cmd_t *resp = rmq_cmd_new_response(req, 0, NULL);
+    rmq_ext_set(&resp->ext, "k", "v");
+    rmq_conn_reply_parts(conn, req, resp, parts, NPARTS, on_parts_released, NULL);
+}
+
 static void server_handler(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
 {
     fixture_t *fx = ud;
@@ -75,6 +98,9 @@ static void server_handler(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
         break;
     case C_COUNT:
         atomic_fetch_add(&fx->oneways, 1);
+        break;
+    case C_PARTS:
+        reply_parts(conn, req);
         break;
     case C_CALL_BACK: {
         callback_ctx_t *ctx = calloc(1, sizeof(*ctx));
@@ -430,6 +456,44 @@ static int setup_idle(void **state)
     return rc;
 }
 
+/* Bodies sent from external buffers arrive whole and in order, between
+ * ordinary frames, and each set of parts is released exactly once. */
+static void uncopied_bodies(void **state)
+{
+    fixture_t *fx = *state;
+    for (size_t i = 0; i < sizeof(g_part_bytes); i++)
+        g_part_bytes[i] = (uint8_t)(i * 7 + 3);
+    atomic_store(&g_releases, 0);
+    rmq_rclient_t *rc = rmq_rclient_new(NULL, NULL);
+    async_state_t st = {.done = 0};
+    pthread_mutex_init(&st.lock, NULL);
+    pthread_cond_init(&st.cond, NULL);
+    for (int round = 0; round < 20; round++) {
+        /* an ordinary request in flight next to it shares the connection */
+        int64_t i = round;
+        rmq_cmd_t *echo = rmq_cmd_new_request(C_ECHO);
+        rmq_ext_set_i64(&echo->ext, "i", i);
+        rmq_cmd_set_body(echo, &i, sizeof(i));
+        rmq_rclient_invoke_async(rc, fx->addr, echo, 5000, on_async, &st);
+        rmq_cmd_t *resp = NULL;
+        assert_int_equal(
+            rmq_rclient_invoke_sync(rc, fx->addr, rmq_cmd_new_request(C_PARTS), 5000, &resp), 0);
+        assert_int_equal(resp->code, 0);
+        assert_string_equal(rmq_ext_get(&resp->ext, "k"), "v");
+        assert_int_equal(resp->body_len, sizeof(g_part_bytes));
+        assert_memory_equal(resp->body, g_part_bytes, sizeof(g_part_bytes));
+        rmq_cmd_free(resp);
+    }
+    int64_t deadline = rmq_mono_ms() + 5000;
+    while ((st.done < 20 || atomic_load(&g_releases) < 20) && rmq_mono_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(st.ok, 20);
+    assert_int_equal(atomic_load(&g_releases), 20);
+    rmq_rclient_destroy(rc);
+    pthread_mutex_destroy(&st.lock);
+    pthread_cond_destroy(&st.cond);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(server_to_client_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(destroy_with_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(idle_connections_closed, setup_idle, teardown),
+        cmocka_unit_test_setup_teardown(uncopied_bodies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
