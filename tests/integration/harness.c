@@ -465,10 +465,21 @@ rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req)
     return it_call_timeout(rc, addr, req, IT_CALL_TIMEOUT_MS);
 }
 
+int it_force_serialize = -1;
+
 rmq_cmd_t *it_call_timeout(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req, int timeout_ms)
 {
     rmq_cmd_t *resp = NULL;
+    int forced = it_force_serialize;
+    if (forced >= 0)
+        req->serialize_type = (uint8_t)forced;
     int err = rmq_rclient_invoke_sync(rc, addr, req, timeout_ms, &resp);
+    if (err == 0 && forced >= 0 && resp->serialize_type != forced) {
+        fprintf(stderr, "harness: %s answered in serialization %d to a request in %d\n", addr,
+                resp->serialize_type, forced);
+        rmq_cmd_free(resp);
+        return NULL;
+    }
     if (err != 0) {
         fprintf(stderr, "harness: request to %s failed: %s\n", addr, rocketmq_err_str(err));
         rmq_cmd_free(resp);

@@ -91,6 +91,10 @@ bool it_broker_alive(const it_broker_proc_t *bp);
 rmq_cmd_t *it_request(int32_t code, const rmq_header_desc_t *d, const void *hdr);
 /* Sends req (consumed) and waits up to IT_CALL_TIMEOUT_MS.  Returns the
  * response (caller frees) or NULL on timeout or transport failure. */
+/* Serialization it_call gives every request: -1 (default) leaves each
+ * request's own, RMQ_SERIALIZE_JSON / RMQ_SERIALIZE_ROCKETMQ force one.  When
+ * forced, a response in another serialization is reported as a failure. */
+extern int it_force_serialize;
 rmq_cmd_t *it_call(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req);
 /* The same with its own timeout. */
 rmq_cmd_t *it_call_timeout(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req, int timeout_ms);

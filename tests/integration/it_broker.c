@@ -1360,5 +1360,26 @@ int main(void)
         T(test_garbage_frames),
         T(test_unknown_request_code),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Apache RocketMQ's own benchmark producer sends the binary ROCKETMQ
+     * header: every request of these tests again in that serialization (the
+     * slow timer-bound ones excepted). */
+    const struct CMUnitTest binary[] = {
+        T(test_registers_with_namesrv),
+        T(test_create_topic_route),
+        T(test_send_v2_and_v1_then_pull),
+        T(test_tag_filter),
+        T(test_pull_statuses),
+        T(test_long_polling_wakes_on_send),
+        T(test_consumer_offsets),
+        T(test_offset_lookups),
+        T(test_heartbeat_consumer_list),
+        T(test_batch_as_v2),
+        T(test_auto_create_from_tbw102),
+        T_LIMITS(test_bad_send_input),
+        T(test_unknown_request_code),
+    };
+    int failed = cmocka_run_group_tests_name("json", tests, NULL, NULL);
+    it_force_serialize = RMQ_SERIALIZE_ROCKETMQ;
+    failed += cmocka_run_group_tests_name("rocketmq_binary", binary, NULL, NULL);
+    return failed;
 }
