@@ -1049,7 +1049,11 @@ static void send_back(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req)
 
 void rmq_broker_send(rmq_broker_t *b, rmq_conn_t *conn, rmq_cmd_t *req)
 {
-    if (req->code == RMQ_REQ_CONSUMER_SEND_MSG_BACK)
+    /* SendMessageProcessor.rejectRequest: flow control before any work. */
+    if (rmq_store_os_pagecache_busy(b->store))
+        rmq_broker_reply(conn, req, ROCKETMQ_ERR_SYSTEM_BUSY,
+                         "[REJECTREQUEST]system busy, start flow control for a while");
+    else if (req->code == RMQ_REQ_CONSUMER_SEND_MSG_BACK)
         send_back(b, conn, req);
     else
         send_message(b, conn, req);

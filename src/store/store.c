@@ -393,7 +393,7 @@ void rmq_store_set_arrival_cb(rmq_store_t *s, rmq_arrival_cb cb, void *arg)
 
 /* ---- puts ---- */
 
-static bool os_pagecache_busy(rmq_store_t *s)
+bool rmq_store_os_pagecache_busy(rmq_store_t *s)
 {
     int64_t begin = atomic_load(&s->begin_time_in_lock);
     int64_t diff = rmq_now_ms() - begin;
@@ -413,7 +413,7 @@ void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_c
     rmq_put_result_t res = {.status = RMQ_PUT_OK};
     if (n == 0 || atomic_load(&s->stopping) || atomic_load(&s->running_flags) != 0)
         res.status = n == 0 ? RMQ_PUT_MESSAGE_ILLEGAL : RMQ_PUT_SERVICE_NOT_AVAILABLE;
-    else if (os_pagecache_busy(s))
+    else if (rmq_store_os_pagecache_busy(s))
         res.status = RMQ_PUT_OS_PAGECACHE_BUSY;
     else
         rmq_store_append(s, msgs, n, &res);

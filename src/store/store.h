@@ -101,6 +101,11 @@ void rmq_store_set_delay_levels(rmq_store_t *s, const int64_t *delay_ms, int n);
 /* Appends msgs[0..n) contiguously, with consecutive queue offsets (a batch
  * must share topic and queue).  See rmq_put_cb for when cb runs. */
 void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg);
+/* True while a put has held the append lock for more than 1 s
+ * (osPageCacheBusyTimeOutMills): the broker then refuses sends with
+ * SYSTEM_BUSY before they queue up behind it. */
+bool rmq_store_os_pagecache_busy(rmq_store_t *s);
+
 /* The same, waiting for the result. */
 rmq_put_status_t rmq_store_put_sync(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n,
                                     rmq_put_result_t *res);
