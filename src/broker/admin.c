@@ -590,14 +590,13 @@ static char *path_join(const char *dir, const char *name)
 static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req)
 {
     static const char *const zero_keys[] = {
-        "msgPutTotalYesterdayMorning", "msgPutTotalTodayMorning", "msgPutTotalTodayNow",
-        "msgGetTotalYesterdayMorning", "msgGetTotalTodayMorning", "msgGetTotalTodayNow",
+        "msgPutTotalYesterdayMorning", "msgPutTotalTodayMorning",
+        "msgGetTotalYesterdayMorning", "msgGetTotalTodayMorning",
         "sendThreadPoolQueueSize", "pullThreadPoolQueueSize", "queryThreadPoolQueueSize",
-        "EndTransactionQueueSize", "pageCacheLockTimeMills",
+        "EndTransactionQueueSize",
         "sendThreadPoolQueueHeadWaitTimeMills", "pullThreadPoolQueueHeadWaitTimeMills",
         "queryThreadPoolQueueHeadWaitTimeMills", "startAcceptSendRequestTimeStamp",
-        "putMessageEntireTimeMax", "getMessageEntireTimeMax", "putMessageTimesTotal",
-        "putMessageFailedTimes", "putMessageSizeTotal", "dispatchMaxBuffer",
+        "putMessageEntireTimeMax", "getMessageEntireTimeMax", "dispatchMaxBuffer",
     };
     static const char *const tps_keys[] = {"putTps", "getFoundTps", "getMissTps", "getTotalTps",
                                            "getTransferedTps"};
@@ -615,7 +614,18 @@ static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
         kv_put(m, zero_keys[i], "0");
     for (size_t i = 0; i < sizeof(tps_keys) / sizeof(tps_keys[0]); i++)
         kv_put(m, tps_keys[i], "0.0 0.0 0.0");
-    kv_put(m, "putMessageAverageSize", "0.0");
+    /* Totals since start: the store counts them (the "today" values of Java
+     * restart at midnight; here they restart with the broker). */
+    rmq_store_stats_t stats;
+    rmq_store_get_stats(s, &stats);
+    kv_put(m, "msgPutTotalTodayNow", "%" PRId64, stats.put_messages);
+    kv_put(m, "msgGetTotalTodayNow", "%" PRId64, stats.get_found);
+    kv_put(m, "putMessageTimesTotal", "%" PRId64, stats.put_times);
+    kv_put(m, "putMessageSizeTotal", "%" PRId64, stats.put_bytes);
+    kv_put(m, "putMessageFailedTimes", "%" PRId64, stats.put_failed);
+    kv_put(m, "pageCacheLockTimeMills", "%" PRId64, stats.lock_ms);
+    kv_put(m, "putMessageAverageSize", "%.1f",
+           stats.put_messages ? (double)stats.put_bytes / (double)stats.put_messages : 0.0);
     kv_put(m, "putLatency99", "0.00");
     kv_put(m, "putLatency999", "0.00");
     rmq_buf_t dist = RMQ_BUF_INIT;

@@ -227,8 +227,14 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
     pthread_mutex_unlock(&s->put_lock);
     if (sizes != &one)
         free(sizes);
-    if (res->status == RMQ_PUT_OK)
+    if (res->status == RMQ_PUT_OK) {
+        atomic_fetch_add_explicit(&s->st_put_times, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->st_put_msgs, (int64_t)n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->st_put_bytes, (int64_t)total, memory_order_relaxed);
         rmq_dispatch_wake(s);
+    } else {
+        atomic_fetch_add_explicit(&s->st_put_failed, 1, memory_order_relaxed);
+    }
 }
 
 /* ---- recovery ---- */

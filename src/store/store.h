@@ -170,6 +170,19 @@ int rmq_store_read_at(rmq_store_t *s, int64_t phys_offset, rmq_buf_t *out);
 int rmq_store_query_by_key(rmq_store_t *s, const char *topic, const char *key, int max_num,
                            int64_t begin, int64_t end, int64_t *offsets);
 
+/* Counters since the store opened (StoreStatsService's totals). */
+typedef struct rmq_store_stats {
+    int64_t put_times;     /* successful puts (a batch counts once) */
+    int64_t put_messages;  /* messages stored */
+    int64_t put_bytes;     /* record bytes stored */
+    int64_t put_failed;    /* puts refused */
+    int64_t get_found;     /* messages returned by reads */
+    int64_t get_times;     /* reads */
+    int64_t lock_ms;       /* how long the append lock has been held now, 0 if free */
+} rmq_store_stats_t;
+
+void rmq_store_get_stats(rmq_store_t *s, rmq_store_stats_t *out);
+
 int64_t rmq_store_commitlog_min_offset(rmq_store_t *s);
 int64_t rmq_store_commitlog_max_offset(rmq_store_t *s);
 /* Bytes appended but not yet dispatched to consume queues and index. */

@@ -41,6 +41,9 @@ struct rmq_store {
     atomic_int running_flags;
     atomic_bool stopping;
     int64_t mem_total; /* bytes of RAM: decides "in memory" for read batch limits */
+    /* statistics (rmq_store_get_stats) */
+    _Atomic int64_t st_put_times, st_put_msgs, st_put_bytes, st_put_failed;
+    _Atomic int64_t st_get_found, st_get_times;
 
     /* commit log */
     rmq_mapped_queue_t *cl;

@@ -5,6 +5,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/time.h"
 #include "rocketmq/error.h"
 #include "store/store_int.h"
 
@@ -139,6 +140,20 @@ void rmq_store_get_messages(rmq_store_t *s, const char *topic, int32_t queue_id,
     } else {
         scan(s, cq, offset, max_msgs, filter, filter_arg, out);
     }
+    atomic_fetch_add_explicit(&s->st_get_times, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->st_get_found, (int64_t)out->count, memory_order_relaxed);
+}
+
+void rmq_store_get_stats(rmq_store_t *s, rmq_store_stats_t *out)
+{
+    out->put_times = atomic_load(&s->st_put_times);
+    out->put_messages = atomic_load(&s->st_put_msgs);
+    out->put_bytes = atomic_load(&s->st_put_bytes);
+    out->put_failed = atomic_load(&s->st_put_failed);
+    out->get_found = atomic_load(&s->st_get_found);
+    out->get_times = atomic_load(&s->st_get_times);
+    int64_t begin = atomic_load(&s->begin_time_in_lock);
+    out->lock_ms = begin ? rmq_now_ms() - begin : 0;
 }
 
 int64_t rmq_store_min_offset(rmq_store_t *s, const char *topic, int32_t queue_id)

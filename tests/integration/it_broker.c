@@ -1323,6 +1323,29 @@ static void test_garbage_frames(void **state)
     assert_true(it_broker_alive(&f->br));
 }
 
+/* GET_BROKER_RUNTIME_INFO: the store's real counters and offsets. */
+static void test_runtime_info(void **state)
+{
+    fixture_t *f = *state;
+    create_topic(f, "TopicStats", 1);
+    for (int i = 0; i < 3; i++)
+        send_text(f, "TopicStats", 0, NULL, "stats");
+    rmq_cmd_t *resp = call_code(f, it_request(RMQ_REQ_GET_BROKER_RUNTIME_INFO, NULL, NULL), 0);
+    rmq_map_t *kv;
+    char err[160];
+    assert_int_equal(rmq_kv_table_decode(resp->body, resp->body_len, &kv, err, sizeof(err)), 0);
+    int64_t v;
+    assert_int_equal(rmq_parse_i64(rmq_smap_get(kv, "msgPutTotalTodayNow"), &v), 0);
+    assert_true(v >= 3);
+    assert_int_equal(rmq_parse_i64(rmq_smap_get(kv, "putMessageTimesTotal"), &v), 0);
+    assert_true(v >= 3);
+    assert_int_equal(rmq_parse_i64(rmq_smap_get(kv, "commitLogMaxOffset"), &v), 0);
+    assert_true(v > 0);
+    assert_string_equal(rmq_smap_get(kv, "brokerVersion"), "409");
+    rmq_map_free(kv, free);
+    rmq_cmd_free(resp);
+}
+
 static void test_unknown_request_code(void **state)
 {
     fixture_t *f = *state;
@@ -1359,6 +1382,7 @@ int main(void)
         T_LIMITS(test_bad_send_input),
         T(test_garbage_frames),
         T(test_unknown_request_code),
+        T(test_runtime_info),
     };
     /* Apache RocketMQ's own benchmark producer sends the binary ROCKETMQ
      * header: every request of these tests again in that serialization (the
