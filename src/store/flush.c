@@ -151,15 +151,11 @@ static void group_commit_loop(rmq_store_t *s)
             *t = batch;
         }
         bool ok = flush_commitlog(s, 0) == 0;
-        pthread_mutex_lock(&s->flush_lock);
-        pthread_cond_broadcast(&s->flushed_cond);
-        pthread_mutex_unlock(&s->flush_lock);
         pending = complete(pending, rmq_mq_flushed_where(s->cl), ok, stop);
         if (stop && !pending) {
             pthread_mutex_lock(&s->flush_lock);
             bool more = s->flush_reqs != NULL;
             s->flush_exited = !more;
-            pthread_cond_broadcast(&s->flushed_cond);
             pthread_mutex_unlock(&s->flush_lock);
             if (!more)
                 return;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/errmsg.h"
@@ -204,7 +203,6 @@ static void init_sync(rmq_store_t *s)
     pthread_mutex_init(&s->dispatch_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_cond_init(&s->flush_cond, &ca);
-    pthread_cond_init(&s->flushed_cond, &ca);
     pthread_cond_init(&s->dispatch_cond, &ca);
     pthread_cond_init(&s->stop_cond, &ca);
     pthread_condattr_destroy(&ca);
@@ -451,59 +449,21 @@ static void on_sync_put(const rmq_put_result_t *res, void *arg)
     pthread_mutex_unlock(&sp->lock);
 }
 
-/* SYNC_FLUSH, waiting caller: append, then sleep until a group-commit flush
- * passes the records (or syncFlushTimeout). */
-static rmq_put_status_t put_and_wait_flush(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n,
-                                           rmq_put_result_t *res)
-{
-    rmq_store_append(s, msgs, n, res);
-    if (res->status != RMQ_PUT_OK)
-        return res->status;
-    int64_t next = res->wrote_offset + res->wrote_bytes;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += s->cfg.syncFlushTimeout / 1000;
-    until.tv_nsec += (long)(s->cfg.syncFlushTimeout % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
-    pthread_mutex_lock(&s->flush_lock);
-    s->flush_wake = true;
-    if (s->flush_waiting)
-        pthread_cond_signal(&s->flush_cond);
-    bool exited = s->flush_exited;
-    int wrc = 0;
-    while (!exited && wrc != ETIMEDOUT && rmq_mq_flushed_where(s->cl) < next &&
-           !(atomic_load(&s->running_flags) & RMQ_RUN_NOT_WRITEABLE))
-        wrc = pthread_cond_timedwait(&s->flushed_cond, &s->flush_lock, &until);
-    pthread_mutex_unlock(&s->flush_lock);
-    if (exited) /* raced with close: flush for ourselves */
-        rmq_mq_flush_all(s->cl);
-    res->status = rmq_mq_flushed_where(s->cl) >= next ? RMQ_PUT_OK : RMQ_PUT_FLUSH_DISK_TIMEOUT;
-    return res->status;
-}
-
 rmq_put_status_t rmq_store_put_sync(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n,
                                     rmq_put_result_t *res)
 {
-    rmq_put_result_t local;
-    if (!res)
-        res = &local;
-    if (s->sync_flush && n > 0 && wants_wait(&msgs[0]) && !atomic_load(&s->stopping) &&
-        atomic_load(&s->running_flags) == 0 && !rmq_store_os_pagecache_busy(s))
-        return put_and_wait_flush(s, msgs, n, res);
     sync_put_t sp = {.done = false};
     pthread_mutex_init(&sp.lock, NULL);
     pthread_cond_init(&sp.cond, NULL);
     rmq_store_put(s, msgs, n, on_sync_put, &sp);
     pthread_mutex_lock(&sp.lock);
-    while (!sp.done) /* answered at once on this path (no flush wait) */
+    while (!sp.done) /* the flush thread answers every request by its deadline */
         pthread_cond_wait(&sp.cond, &sp.lock);
     pthread_mutex_unlock(&sp.lock);
     pthread_mutex_destroy(&sp.lock);
     pthread_cond_destroy(&sp.cond);
-    *res = sp.res;
+    if (res)
+        *res = sp.res;
     return sp.res.status;
 }
 

@@ -67,10 +67,6 @@ struct rmq_store {
     flush_req_t **flush_tail;
     bool flush_wake;
     bool flush_waiting; /* flush_lock: the flush thread sleeps on flush_cond */
-    /* Broadcast after every group-commit flush: synchronous puts wait on it
-     * for the flushed offset to pass their records (one wake-up call per
-     * flush instead of one per message). */
-    pthread_cond_t flushed_cond;
     bool flush_exited; /* flush_lock: the flush thread answers no more requests */
 
     /* timer threads (consume-queue flush, cleanup) sleep on this; only stop signals it */
