@@ -270,10 +270,11 @@ static void delete_topic(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
         return;
     if (!valid_topic(conn, req, h.topic) || system_topic(b, conn, req, h.topic))
         return;
-    /* The consume queues stay until the store expires them; consumer offsets
-     * are kept, as in Java. */
+    /* The consume queues go (cleanUnusedTopic); consumer offsets are kept,
+     * as in Java. */
     if (rmq_topic_mgr_delete(b->topics, h.topic) != 0)
         RMQ_LOGE(MOD, "topic %s deleted but not persisted", h.topic);
+    rmq_store_delete_topic(b->store, h.topic);
     rmq_broker_reply(conn, req, ROCKETMQ_ERR_SUCCESS, NULL);
 }
 

@@ -179,6 +179,7 @@ void *rmq_dispatch_main(void *arg)
     rmq_store_t *s = arg;
     int retry_ms = 0;
     while (!atomic_load(&s->stopping)) {
+        rmq_store_run_topic_deletes(s);
         bool failed;
         int n = do_reput(s, false, &failed);
         if (failed) {

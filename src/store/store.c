@@ -370,6 +370,9 @@ void rmq_store_close(rmq_store_t *s)
     rmq_map_free(s->queue_table, free);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
+    for (size_t i = 0; i < s->ntopic_deletes; i++)
+        free(s->topic_deletes[i]);
+    free(s->topic_deletes);
     free(s->abort_path);
     free(s->cq_root);
     free(s->delay_ms);
@@ -495,6 +498,65 @@ int64_t rmq_store_commitlog_min_offset(rmq_store_t *s)
 int64_t rmq_store_commitlog_max_offset(rmq_store_t *s)
 {
     return rmq_mq_max_offset(s->cl);
+}
+
+void rmq_store_delete_topic(rmq_store_t *s, const char *topic)
+{
+    pthread_mutex_lock(&s->dispatch_lock);
+    s->topic_deletes =
+        rmq_realloc(s->topic_deletes, (s->ntopic_deletes + 1) * sizeof(*s->topic_deletes));
+    s->topic_deletes[s->ntopic_deletes++] = rmq_strdup(topic);
+    pthread_cond_broadcast(&s->dispatch_cond);
+    pthread_mutex_unlock(&s->dispatch_lock);
+}
+
+typedef struct topic_match {
+    const char *topic;
+} topic_match_t;
+
+static void destroy_if_topic(rmq_consume_queue_t *cq, void *arg)
+{
+    topic_match_t *m = arg;
+    if (strcmp(rmq_cq_topic(cq), m->topic) == 0)
+        rmq_cq_destroy(cq);
+}
+
+/* The queue offsets of "topic-N" go with the topic. */
+static void forget_queue_offsets(rmq_store_t *s, const char *topic)
+{
+    size_t tlen = strlen(topic);
+    pthread_mutex_lock(&s->put_lock);
+    rmq_map_iter_t it;
+    const char *key;
+    size_t klen;
+    void *v;
+    rmq_map_iter_init(&it, s->queue_table);
+    while (rmq_map_iter_next(&it, &key, &klen, &v)) {
+        if (klen > tlen + 1 && memcmp(key, topic, tlen) == 0 && key[tlen] == '-' &&
+            strspn(key + tlen + 1, "0123456789") == klen - tlen - 2) {
+            rmq_map_del(s->queue_table, key, klen);
+            free(v);
+        }
+    }
+    pthread_mutex_unlock(&s->put_lock);
+}
+
+void rmq_store_run_topic_deletes(rmq_store_t *s)
+{
+    pthread_mutex_lock(&s->dispatch_lock);
+    char **topics = s->topic_deletes;
+    size_t n = s->ntopic_deletes;
+    s->topic_deletes = NULL;
+    s->ntopic_deletes = 0;
+    pthread_mutex_unlock(&s->dispatch_lock);
+    for (size_t i = 0; i < n; i++) {
+        topic_match_t m = {topics[i]};
+        rmq_store_foreach_cq(s, destroy_if_topic, &m);
+        forget_queue_offsets(s, topics[i]);
+        RMQ_LOGI("store", "topic %s: consume queues removed", topics[i]);
+        free(topics[i]);
+    }
+    free(topics);
 }
 
 int rmq_store_clean_now(rmq_store_t *s)

@@ -191,6 +191,12 @@ int64_t rmq_store_dispatch_behind(rmq_store_t *s);
  * False at once while the dispatcher is failing (a consume queue without
  * disk space: it retries, and the store refuses writes). */
 bool rmq_store_wait_dispatched(rmq_store_t *s, int timeout_ms);
+/* Forgets a topic (DELETE_TOPIC_IN_BROKER, cleanUnusedTopic): its consume
+ * queues lose their files and its queue offsets start again at 0.  Done by
+ * the dispatch thread, the consume queues' only writer, shortly after the
+ * call; the commit log keeps the records until retention. */
+void rmq_store_delete_topic(rmq_store_t *s, const char *topic);
+
 /* Runs one retention pass now, as if deleteWhen matched (tests, admin). */
 int rmq_store_clean_now(rmq_store_t *s);
 

@@ -84,6 +84,8 @@ struct rmq_store {
      * space); it retries with a pause, and waiters give up meanwhile. */
     atomic_bool dispatch_failing;
     atomic_bool dispatch_idle; /* the dispatcher sleeps: appends must wake it */
+    char **topic_deletes; /* dispatch_lock: topics to forget (rmq_store_delete_topic) */
+    size_t ntopic_deletes;
     pthread_mutex_t dispatch_lock;
     pthread_cond_t dispatch_cond; /* appends signal it; waiters for catch-up use it too */
     int64_t last_clean_min_offset;
@@ -105,6 +107,8 @@ void *rmq_dispatch_main(void *arg);
 /* Builds the consume-queue entry and index keys of one record. */
 int rmq_dispatch_record(rmq_store_t *s, const rmq_record_t *rec, int64_t offset);
 void rmq_dispatch_wake(rmq_store_t *s);
+/* Dispatch thread: carries out pending rmq_store_delete_topic requests. */
+void rmq_store_run_topic_deletes(rmq_store_t *s);
 
 /* flush.c */
 void *rmq_flush_main(void *arg);

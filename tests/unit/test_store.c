@@ -353,6 +353,29 @@ static void retention(void **state)
     rmq_get_result_release(&r);
 }
 
+/* Deleting a topic removes its consume queues and restarts its offsets. */
+static void delete_topic(void **state)
+{
+    fx_t *f = *state;
+    for (int i = 0; i < 25; i++)
+        put(f, "D", 1, "d", NULL, NULL);
+    put(f, "Keep", 0, "k", NULL, NULL);
+    assert_true(rmq_store_wait_dispatched(f->s, 5000));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/consumequeue/D/1", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    rmq_store_delete_topic(f->s, "D");
+    /* carried out by the dispatch thread: bounded wait */
+    for (int i = 0; i < 200 && access(path, F_OK) == 0; i++)
+        usleep(10 * 1000);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(rmq_store_max_offset(f->s, "D", 1), 0);
+    assert_int_equal(rmq_store_max_offset(f->s, "Keep", 0), 1);
+    rmq_put_result_t r = put(f, "D", 1, "d0", NULL, NULL);
+    assert_int_equal(r.queue_offset, 0);
+    assert_int_equal(read_all(f, "D", 1, 0, "d"), 1);
+}
+
 static void second_open_refused(void **state)
 {
     fx_t *f = *state;
@@ -382,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sync_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(retention, setup, teardown),
         cmocka_unit_test_setup_teardown(second_open_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_topic, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
