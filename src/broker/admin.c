@@ -517,9 +517,10 @@ static void delete_group(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
         return;
     if (rmq_subgroup_mgr_delete(b->groups, h.groupName) != 0)
         RMQ_LOGE(MOD, "subscription group %s deleted but not persisted", h.groupName);
-    if (h.removeOffset)
-        RMQ_LOGW(MOD, "delete of group %s: removing its offsets is not supported, they stay",
-                 h.groupName);
+    if (h.removeOffset) {
+        int n = rmq_offset_mgr_remove_group(b->offsets, h.groupName);
+        RMQ_LOGI(MOD, "group %s deleted with the offsets of %d topics", h.groupName, n);
+    }
     rmq_broker_reply(conn, req, ROCKETMQ_ERR_SUCCESS, NULL);
 }
 

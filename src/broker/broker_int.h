@@ -86,6 +86,9 @@ void rmq_offset_mgr_foreach_of_group(rmq_offset_mgr_t *om, const char *group,
                                      void (*fn)(const char *topic, int32_t queue_id,
                                                 int64_t offset, void *arg),
                                      void *arg);
+/* Forgets every offset of group (DELETE_SUBSCRIPTIONGROUP with removeOffset);
+ * returns how many topic entries went.  Persisted with the next persist. */
+int rmq_offset_mgr_remove_group(rmq_offset_mgr_t *om, const char *group);
 /* Groups that committed offsets of topic. */
 void rmq_offset_mgr_groups_of_topic(rmq_offset_mgr_t *om, const char *topic,
                                     void (*fn)(const char *group, void *arg), void *arg);

@@ -205,3 +205,24 @@ void rmq_offset_mgr_groups_of_topic(rmq_offset_mgr_t *om, const char *topic,
     }
     free(keys);
 }
+
+int rmq_offset_mgr_remove_group(rmq_offset_mgr_t *om, const char *group)
+{
+    int removed = 0;
+    rmq_map_iter_t it;
+    const char *key;
+    size_t klen;
+    void *v;
+    rmq_map_iter_init(&it, om->table);
+    while (rmq_map_iter_next(&it, &key, &klen, &v)) {
+        offset_entry_t *e = v;
+        if (!e->group || strcmp(e->group, group) != 0)
+            continue;
+        rmq_map_del(om->table, key, klen);
+        entry_free(e);
+        removed++;
+    }
+    if (removed)
+        om->dirty = true;
+    return removed;
+}

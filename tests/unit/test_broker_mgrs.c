@@ -596,6 +596,26 @@ static void test_offsets_commit_query_persist(void **state)
     rmq_offset_mgr_free(om);
 }
 
+/* DELETE_SUBSCRIPTIONGROUP with removeOffset: only that group's entries go. */
+static void test_offsets_remove_group(void **state)
+{
+    (void)state;
+    rmq_offset_mgr_t *om = open_offsets();
+    rmq_offset_mgr_commit(om, "g1", "TopicA", 0, 5);
+    rmq_offset_mgr_commit(om, "g1", "TopicB", 0, 6);
+    rmq_offset_mgr_commit(om, "g2", "TopicA", 0, 7);
+    assert_int_equal(rmq_offset_mgr_remove_group(om, "g1"), 2);
+    assert_int_equal(rmq_offset_mgr_query(om, "g1", "TopicA", 0), -1);
+    assert_int_equal(rmq_offset_mgr_query(om, "g1", "TopicB", 0), -1);
+    assert_int_equal(rmq_offset_mgr_query(om, "g2", "TopicA", 0), 7);
+    assert_int_equal(rmq_offset_mgr_remove_group(om, "nobody"), 0);
+    assert_int_equal(rmq_offset_mgr_persist(om), 0);
+    char *text = read_text(OFFSETS_PATH);
+    assert_string_equal(text, "{\"offsetTable\":{\"TopicA@g2\":{0:7}}}");
+    free(text);
+    rmq_offset_mgr_free(om);
+}
+
 static void test_offsets_load_java_file(void **state)
 {
     /* broker.md 1.9's example, as fastjson writes it. */
@@ -677,6 +697,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subgroup_update_delete_encode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offsets_commit_query_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offsets_load_java_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offsets_remove_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offsets_foreach, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
