@@ -73,6 +73,17 @@ static void on_request(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
     }
 }
 
+/* The fast ("VIP") server serves everything but pulls, as Java's does. */
+static void on_vip_request(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
+{
+    if (req->code == RMQ_REQ_PULL_MESSAGE) {
+        rmq_conn_reply_not_supported(conn, req);
+        rmq_cmd_free(req);
+        return;
+    }
+    on_request(conn, req, ud);
+}
+
 static void on_conn_close(rmq_conn_t *conn, void *ud)
 {
     rmq_broker_t *b = ud;
@@ -214,6 +225,15 @@ static int start_server(rmq_broker_t *b, char *err, size_t errlen)
     if (!b->server)
         return -1;
     b->cfg.listenPort = rmq_server_port(b->server);
+    if (so.port > 2) { /* a fixed port (not 0: any free one) */
+        /* Clients before 4.5 send to listenPort - 2 (vipChannelEnabled). */
+        char verr[256];
+        so.port = b->cfg.listenPort - 2;
+        so.on_request = on_vip_request;
+        b->vip_server = rmq_server_start(b->loop, &so, verr, sizeof(verr));
+        if (!b->vip_server)
+            RMQ_LOGW("broker", "VIP channel not served: %s", verr);
+    }
     snprintf(b->store_host, sizeof(b->store_host), "%s:%d", b->cfg.brokerIP1, b->cfg.listenPort);
     if (rmq_host_parse(b->store_host, &b->store_host_addr) != 0) {
         rmq_set_err(err, errlen, "brokerIP1 '%s' is not an IP address", b->cfg.brokerIP1);

@@ -156,6 +156,7 @@ struct rmq_broker {
     rmq_host_t store_host_addr;
     rmq_loop_t *loop;
     rmq_server_t *server;
+    rmq_server_t *vip_server; /* listenPort - 2: old clients' "VIP channel" (no pulls) */
     rmq_rclient_t *ns_client; /* to the name servers, on the broker loop */
     rmq_store_t *store;
     rmq_topic_mgr_t *topics;
