@@ -313,3 +313,13 @@ void rmq_conf_free(const rmq_conf_def_t *defs, void *obj)
         *slot = NULL;
     }
 }
+
+void rmq_conf_dup_strings(const rmq_conf_def_t *defs, void *obj)
+{
+    for (const rmq_conf_def_t *d = defs; d->name; d++) {
+        if (d->type != RMQ_CONF_STRING)
+            continue;
+        char **p = (char **)((char *)obj + d->offset);
+        *p = rmq_strdup(*p ? *p : "");
+    }
+}

@@ -52,5 +52,8 @@ void rmq_conf_print(const rmq_conf_def_t *defs, const void *obj, FILE *out);
 /* Writes a Markdown table of the rows (name, default, range, doc). */
 void rmq_conf_print_markdown(const rmq_conf_def_t *defs, FILE *out);
 void rmq_conf_free(const rmq_conf_def_t *defs, void *obj);
+/* After a struct copy (*dst = *src): gives dst its own copies of the string
+ * fields (NULL becomes ""), so both can be freed independently. */
+void rmq_conf_dup_strings(const rmq_conf_def_t *defs, void *obj);
 
 #endif

@@ -198,16 +198,8 @@ static int open_managers(rmq_broker_t *b, char *err, size_t errlen)
 static void copy_config(rmq_broker_config_t *dst, const rmq_broker_config_t *src)
 {
     *dst = *src;
-    for (const rmq_conf_def_t *d = rmq_broker_conf_defs; d->name; d++) {
-        char **p = (char **)((char *)dst + d->offset);
-        if (d->type == RMQ_CONF_STRING)
-            *p = rmq_strdup(*p ? *p : "");
-    }
-    for (const rmq_conf_def_t *d = rmq_store_conf_defs; d->name; d++) {
-        char **p = (char **)((char *)&dst->store + d->offset);
-        if (d->type == RMQ_CONF_STRING)
-            *p = rmq_strdup(*p ? *p : "");
-    }
+    rmq_conf_dup_strings(rmq_broker_conf_defs, dst);
+    rmq_conf_dup_strings(rmq_store_conf_defs, &dst->store);
 }
 
 static int start_server(rmq_broker_t *b, char *err, size_t errlen)

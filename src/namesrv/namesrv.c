@@ -41,13 +41,7 @@ const rmq_conf_def_t rmq_namesrv_conf_defs[] = {
 static void copy_config(rmq_namesrv_config_t *dst, const rmq_namesrv_config_t *src)
 {
     *dst = *src;
-    for (const rmq_conf_def_t *d = rmq_namesrv_conf_defs; d->name; d++) {
-        if (d->type != RMQ_CONF_STRING)
-            continue;
-        char **p = (char **)((char *)dst + d->offset);
-        if (*p)
-            *p = rmq_strdup(*p);
-    }
+    rmq_conf_dup_strings(rmq_namesrv_conf_defs, dst);
 }
 
 static void close_expired(uint64_t conn_id, void *arg)

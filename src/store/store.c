@@ -212,11 +212,7 @@ static void init_sync(rmq_store_t *s)
 static void copy_config(rmq_store_config_t *dst, const rmq_store_config_t *src)
 {
     *dst = *src;
-    for (const rmq_conf_def_t *d = rmq_store_conf_defs; d->name; d++) {
-        char **p = (char **)((char *)dst + d->offset);
-        if (d->type == RMQ_CONF_STRING)
-            *p = rmq_strdup(*p ? *p : "");
-    }
+    rmq_conf_dup_strings(rmq_store_conf_defs, dst);
 }
 
 static int open_parts(rmq_store_t *s, char *err, size_t errlen)
