@@ -671,3 +671,12 @@ rmq_cmd_t *it_raw_read_cmd(int fd, rmq_buf_t *in, int timeout_ms)
     }
     return NULL;
 }
+
+int it_stop_broker_and_namesrv(it_broker_proc_t *bp, it_namesrv_t *ns)
+{
+    int bstatus = bp->pid > 0 ? it_broker_stop(bp) : 0;
+    int nstatus = ns->pid > 0 ? it_namesrv_stop(ns) : 0;
+    it_broker_cleanup(bp);
+    it_namesrv_cleanup(ns);
+    return bstatus == 0 && nstatus == 0 ? 0 : -1;
+}

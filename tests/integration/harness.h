@@ -85,6 +85,10 @@ int it_broker_stop(it_broker_proc_t *bp);
 int it_broker_kill(it_broker_proc_t *bp);
 /* Stops it if still running (status ignored) and removes its temp dir. */
 void it_broker_cleanup(it_broker_proc_t *bp);
+/* Stops the broker first (it unregisters from the running name server), then
+ * the name server, and removes both dirs.  Returns 0 when both exited 0 on
+ * SIGTERM (under ASan a leak makes the exit code non-zero). */
+int it_stop_broker_and_namesrv(it_broker_proc_t *bp, it_namesrv_t *ns);
 bool it_broker_alive(const it_broker_proc_t *bp);
 
 /* A request with hdr (may be NULL) encoded into its extFields. */

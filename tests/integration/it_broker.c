@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "base/time.h"
 #include "protocol/codes.h"
 #include "protocol/heartbeat.h"
 #include "protocol/pull_headers.h"
@@ -78,24 +79,14 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     rmq_rclient_destroy(f->rc);
-    int bstatus = f->br.pid > 0 ? it_broker_stop(&f->br) : 0;
-    int nstatus = f->ns.pid > 0 ? it_namesrv_stop(&f->ns) : 0;
-    it_broker_cleanup(&f->br);
-    it_namesrv_cleanup(&f->ns);
+    int status = it_stop_broker_and_namesrv(&f->br, &f->ns);
     free(f);
-    assert_int_equal(bstatus, 0);
-    assert_int_equal(nstatus, 0);
+    assert_int_equal(status, 0);
     return 0;
 }
 
 /* ---- helpers ---- */
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static rmq_cmd_t *call(fixture_t *f, rmq_cmd_t *req)
 {
@@ -189,7 +180,7 @@ static rmq_cmd_t *send_request(const char *topic, const send_opts_t *o)
         .defaultTopicQueueNums = 4,
         .queueId = o->queue_id,
         .sysFlag = 0,
-        .bornTimestamp = o->born_ts ? o->born_ts : wall_ms(),
+        .bornTimestamp = o->born_ts ? o->born_ts : rmq_now_ms(),
         .flag = o->flag,
         .properties = o->props,
         .reconsumeTimes = 0,
@@ -566,7 +557,7 @@ static void test_send_v2_and_v1_then_pull(void **state)
                      "7F00000100002A9F0000000000000002", NULL);
     static const uint8_t body1[] = {0, 1, 2, 0xFF, 'x', 0, 'y'};
     const char *body2 = "second message, sent with SEND_MESSAGE (V1 header)";
-    int64_t born1 = wall_ms() - 1000, born2 = wall_ms() - 500;
+    int64_t born1 = rmq_now_ms() - 1000, born2 = rmq_now_ms() - 500;
 
     send_opts_t o1 = {.queue_id = 1, .props = p1, .body = body1, .body_len = sizeof(body1),
                       .flag = 7, .born_ts = born1};
@@ -824,14 +815,14 @@ static void test_offset_lookups(void **state)
 {
     fixture_t *f = *state;
     create_topic(f, "TopicLookup", 4);
-    int64_t before = wall_ms();
+    int64_t before = rmq_now_ms();
     for (int i = 0; i < 3; i++) {
         char text[16];
         snprintf(text, sizeof(text), "lookup-%d", i);
         send_text(f, "TopicLookup", 2, NULL, text);
         it_sleep_ms(5); /* distinct store times */
     }
-    int64_t after = wall_ms();
+    int64_t after = rmq_now_ms();
     wait_dispatched(f, "TopicLookup", 2, 3);
     rmq_cmd_t *resp = pull_code(f, "TopicLookup", 2, 0, NULL, 0, NULL);
     rmq_record_t rec[MAX_RECORDS];

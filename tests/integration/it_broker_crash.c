@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "base/time.h"
 #include "protocol/codes.h"
 #include "protocol/heartbeat.h"
 #include "protocol/pull_headers.h"
@@ -76,22 +77,12 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     rmq_rclient_destroy(f->rc);
-    int bstatus = f->br.pid > 0 ? it_broker_stop(&f->br) : 0;
-    int nstatus = f->ns.pid > 0 ? it_namesrv_stop(&f->ns) : 0;
-    it_broker_cleanup(&f->br);
-    it_namesrv_cleanup(&f->ns);
+    int status = it_stop_broker_and_namesrv(&f->br, &f->ns);
     free(f);
-    assert_int_equal(bstatus, 0);
-    assert_int_equal(nstatus, 0);
+    assert_int_equal(status, 0);
     return 0;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void body_of(int sender, int seq, char *out, size_t n)
 {
@@ -109,7 +100,7 @@ static rmq_cmd_t *send_request(int sender, int seq, int32_t queue_id)
         .defaultTopic = "TBW102",
         .defaultTopicQueueNums = 4,
         .queueId = queue_id,
-        .bornTimestamp = wall_ms(),
+        .bornTimestamp = rmq_now_ms(),
         .properties = key,
     };
     rmq_cmd_t *req = it_request(RMQ_REQ_SEND_MESSAGE_V2, &rmq_send_req_v2_desc, &h);
