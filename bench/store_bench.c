@@ -744,7 +744,7 @@ typedef struct inflight {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int inflight;
-    bool waiting;
+    bool waiting, signalled;
     int64_t ok, failed;
     rmq_put_status_t first_error;
 } inflight_t;
@@ -759,8 +759,12 @@ static void on_inflight(const rmq_put_result_t *res, void *arg)
     } else if (f->failed++ == 0) {
         f->first_error = res->status;
     }
-    if (f->waiting)
+    /* One wake-up per sleep, as a broker's loop gets one uv_async wake for
+     * any number of completions posted before it runs. */
+    if (f->waiting && !f->signalled) {
+        f->signalled = true;
         pthread_cond_signal(&f->cond);
+    }
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -769,6 +773,7 @@ static void inflight_wait(inflight_t *f, int limit)
 {
     while (f->inflight >= limit && f->inflight > 0) {
         f->waiting = true;
+        f->signalled = false;
         /* Every put is answered by syncFlushTimeout at the latest. */
         pthread_cond_wait(&f->cond, &f->lock);
     }

@@ -304,8 +304,11 @@ void rmq_mq_set_flushed_where(rmq_mapped_queue_t *q, int64_t offset)
     atomic_store(&q->flushed_where, offset);
 }
 
-int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages)
+/* Flushes the file holding the flushed offset; *file_done says it is now
+ * flushed to its end, so the data that follows lives in the next file. */
+static int flush_one(rmq_mapped_queue_t *q, int least_pages, bool *file_done)
 {
+    *file_done = false;
     int64_t where = atomic_load(&q->flushed_where);
     rmq_mapped_file_t *mf = rmq_mq_find(q, where);
     if (!mf) {
@@ -319,22 +322,31 @@ int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages)
             return 0;
     }
     int rc = rmq_mapped_file_flush(mf, least_pages);
-    if (rc == 0)
-        atomic_store(&q->flushed_where, mf->start + atomic_load(&mf->flushed));
+    if (rc == 0) {
+        int64_t flushed = atomic_load(&mf->flushed);
+        atomic_store(&q->flushed_where, mf->start + flushed);
+        *file_done = flushed >= (int64_t)mf->size;
+    }
     rmq_mapped_file_release(mf);
     return rc;
 }
 
+int rmq_mq_flush(rmq_mapped_queue_t *q, int least_pages)
+{
+    bool file_done;
+    return flush_one(q, least_pages, &file_done);
+}
+
 int rmq_mq_flush_all(rmq_mapped_queue_t *q)
 {
-    /* One file per call: loop while the flushed offset moves. */
+    /* One file per flush; go on only when that file is complete.  Flushing
+     * again what was appended meanwhile to the same file would hold back the
+     * group commit's waiters for a second disk flush they do not need. */
     for (int i = 0; i < 1 << 20; i++) {
-        int64_t before = atomic_load(&q->flushed_where);
-        int rc = rmq_mq_flush(q, 0);
-        if (rc != 0)
+        bool file_done;
+        int rc = flush_one(q, 0, &file_done);
+        if (rc != 0 || !file_done)
             return rc;
-        if (atomic_load(&q->flushed_where) == before)
-            return 0;
     }
     return 0;
 }
