@@ -64,7 +64,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "store/record.h"
+#include "protocol/record.h"
 #include "store/store.h"
 
 #define MIB ((int64_t)1024 * 1024)

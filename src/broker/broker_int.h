@@ -14,7 +14,7 @@
 #include "remoting/loop.h"
 #include "remoting/server.h"
 #include "store/config_files.h"
-#include "store/record.h"
+#include "protocol/record.h"
 #include "store/store.h"
 
 #define RMQ_TOPIC_TBW102 "TBW102"

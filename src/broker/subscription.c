@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 /* String.trim: drops every char <= ' ' at both ends. */
 static void java_trim(const char **p, size_t *n)

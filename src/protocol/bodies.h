@@ -140,6 +140,13 @@ json_t *rmq_broker_data_to_json(const rmq_broker_data_t *bd);
 int rmq_broker_data_from_json(const json_t *j, rmq_broker_data_t *bd, char *err, size_t errlen);
 
 void rmq_topic_route_free(rmq_topic_route_t *r);
+/* Deep copy; dst is overwritten, not freed first. */
+void rmq_topic_route_copy(rmq_topic_route_t *dst, const rmq_topic_route_t *src);
+/* The negation of MQClientInstance.topicRouteDataIsChange: the same
+ * orderTopicConf, queue datas and broker datas whatever their order (a
+ * broker data's cluster is not compared, as in BrokerData.equals), and the
+ * same filter server table. */
+bool rmq_topic_route_equal(const rmq_topic_route_t *a, const rmq_topic_route_t *b);
 void rmq_topic_route_encode(const rmq_topic_route_t *r, rmq_buf_t *out);
 int rmq_topic_route_decode(const void *p, size_t n, rmq_topic_route_t *r, char *err, size_t errlen);
 

@@ -392,3 +392,180 @@ int rmq_topic_route_decode(const void *p, size_t n, rmq_topic_route_t *r, char *
         rmq_topic_route_free(r);
     return rc;
 }
+
+/* ---- copy and comparison (MQClientInstance.topicRouteDataIsChange) ---- */
+
+static char **filter_list_copy(char **list)
+{
+    if (!list)
+        return NULL;
+    size_t n = 0;
+    while (list[n])
+        n++;
+    char **c = rmq_calloc(n + 1, sizeof(*c));
+    for (size_t i = 0; i < n; i++)
+        c[i] = rmq_strdup(list[i]);
+    return c;
+}
+
+void rmq_topic_route_copy(rmq_topic_route_t *dst, const rmq_topic_route_t *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    if (src->order_topic_conf)
+        dst->order_topic_conf = rmq_strdup(src->order_topic_conf);
+    if (src->nqueue_datas) {
+        dst->queue_datas = rmq_calloc(src->nqueue_datas, sizeof(*dst->queue_datas));
+        for (size_t i = 0; i < src->nqueue_datas; i++) {
+            dst->queue_datas[i] = src->queue_datas[i];
+            if (src->queue_datas[i].broker_name)
+                dst->queue_datas[i].broker_name = rmq_strdup(src->queue_datas[i].broker_name);
+        }
+        dst->nqueue_datas = src->nqueue_datas;
+    }
+    if (src->nbroker_datas) {
+        dst->broker_datas = rmq_calloc(src->nbroker_datas, sizeof(*dst->broker_datas));
+        for (size_t i = 0; i < src->nbroker_datas; i++)
+            rmq_broker_data_copy(&dst->broker_datas[i], &src->broker_datas[i]);
+        dst->nbroker_datas = src->nbroker_datas;
+    }
+    if (src->nfilter_servers) {
+        size_t n = src->nfilter_servers;
+        dst->filter_server_addrs = rmq_calloc(n, sizeof(*dst->filter_server_addrs));
+        dst->filter_server_lists = rmq_calloc(n, sizeof(*dst->filter_server_lists));
+        for (size_t i = 0; i < n; i++) {
+            if (src->filter_server_addrs[i])
+                dst->filter_server_addrs[i] = rmq_strdup(src->filter_server_addrs[i]);
+            if (src->filter_server_lists)
+                dst->filter_server_lists[i] = filter_list_copy(src->filter_server_lists[i]);
+        }
+        dst->nfilter_servers = n;
+    }
+}
+
+/* strcmp with NULL first (Java would throw; a decoded route never has one). */
+static int nstrcmp(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int i64cmp(int64_t a, int64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+/* Java sorts by broker name only, stably, and then compares the lists in
+ * order.  Ordering by every compared field instead makes the result
+ * independent of the input order even for repeated broker names. */
+static int queue_data_cmp(const void *x, const void *y)
+{
+    const rmq_queue_data_t *a = *(const rmq_queue_data_t *const *)x;
+    const rmq_queue_data_t *b = *(const rmq_queue_data_t *const *)y;
+    int c = nstrcmp(a->broker_name, b->broker_name);
+    if (c == 0)
+        c = i64cmp(a->perm, b->perm);
+    if (c == 0)
+        c = i64cmp(a->read_queue_nums, b->read_queue_nums);
+    if (c == 0)
+        c = i64cmp(a->write_queue_nums, b->write_queue_nums);
+    if (c == 0)
+        c = i64cmp(a->topic_sys_flag, b->topic_sys_flag);
+    return c;
+}
+
+/* BrokerData.equals: brokerName and brokerAddrs; the cluster is not part of
+ * it.  addrs are kept sorted by id, so comparing them in order compares the
+ * maps. */
+static int broker_data_cmp(const void *x, const void *y)
+{
+    const rmq_broker_data_t *a = *(const rmq_broker_data_t *const *)x;
+    const rmq_broker_data_t *b = *(const rmq_broker_data_t *const *)y;
+    int c = nstrcmp(a->broker_name, b->broker_name);
+    if (c == 0)
+        c = i64cmp((int64_t)a->naddrs, (int64_t)b->naddrs);
+    for (size_t i = 0; c == 0 && i < a->naddrs; i++) {
+        c = i64cmp(a->addrs[i].broker_id, b->addrs[i].broker_id);
+        if (c == 0)
+            c = nstrcmp(a->addrs[i].addr, b->addrs[i].addr);
+    }
+    return c;
+}
+
+typedef struct filter_entry {
+    const char *addr;
+    char **list;
+} filter_entry_t;
+
+static int filter_entry_cmp(const void *x, const void *y)
+{
+    const filter_entry_t *a = x, *b = y;
+    return nstrcmp(a->addr, b->addr);
+}
+
+/* List.equals, with a missing list the same as an empty one. */
+static bool filter_list_equal(char **a, char **b)
+{
+    size_t i = 0;
+    for (; a && b && a[i] && b[i]; i++) {
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    }
+    bool a_end = !a || !a[i], b_end = !b || !b[i];
+    return a_end && b_end;
+}
+
+static filter_entry_t *filter_entries_sorted(const rmq_topic_route_t *r)
+{
+    filter_entry_t *e = rmq_calloc(r->nfilter_servers, sizeof(*e));
+    for (size_t i = 0; i < r->nfilter_servers; i++) {
+        e[i].addr = r->filter_server_addrs[i];
+        e[i].list = r->filter_server_lists ? r->filter_server_lists[i] : NULL;
+    }
+    qsort(e, r->nfilter_servers, sizeof(*e), filter_entry_cmp);
+    return e;
+}
+
+static bool sorted_ptrs_equal(const void *abase, const void *bbase, size_t n, size_t size,
+                              int (*cmp)(const void *, const void *))
+{
+    const void **a = rmq_calloc(n, sizeof(*a));
+    const void **b = rmq_calloc(n, sizeof(*b));
+    for (size_t i = 0; i < n; i++) {
+        a[i] = (const char *)abase + i * size;
+        b[i] = (const char *)bbase + i * size;
+    }
+    qsort(a, n, sizeof(*a), cmp);
+    qsort(b, n, sizeof(*b), cmp);
+    bool eq = true;
+    for (size_t i = 0; eq && i < n; i++)
+        eq = cmp(&a[i], &b[i]) == 0;
+    free(a);
+    free(b);
+    return eq;
+}
+
+bool rmq_topic_route_equal(const rmq_topic_route_t *a, const rmq_topic_route_t *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (nstrcmp(a->order_topic_conf, b->order_topic_conf) != 0
+        || a->nqueue_datas != b->nqueue_datas || a->nbroker_datas != b->nbroker_datas
+        || a->nfilter_servers != b->nfilter_servers)
+        return false;
+    if (!sorted_ptrs_equal(a->queue_datas, b->queue_datas, a->nqueue_datas,
+                           sizeof(*a->queue_datas), queue_data_cmp)
+        || !sorted_ptrs_equal(a->broker_datas, b->broker_datas, a->nbroker_datas,
+                              sizeof(*a->broker_datas), broker_data_cmp))
+        return false;
+    if (a->nfilter_servers == 0)
+        return true;
+    filter_entry_t *fa = filter_entries_sorted(a);
+    filter_entry_t *fb = filter_entries_sorted(b);
+    bool eq = true;
+    for (size_t i = 0; eq && i < a->nfilter_servers; i++)
+        eq = nstrcmp(fa[i].addr, fb[i].addr) == 0 && filter_list_equal(fa[i].list, fb[i].list);
+    free(fa);
+    free(fb);
+    return eq;
+}

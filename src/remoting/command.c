@@ -52,6 +52,22 @@ rmq_cmd_t *rmq_cmd_new_response(const rmq_cmd_t *req, int32_t code, const char *
     return cmd;
 }
 
+rmq_cmd_t *rmq_cmd_dup_request(const rmq_cmd_t *req)
+{
+    rmq_cmd_t *cmd = rmq_cmd_new_request(req->code);
+    cmd->language = req->language;
+    cmd->version = req->version;
+    cmd->flag = req->flag;
+    cmd->serialize_type = req->serialize_type;
+    if (req->remark)
+        cmd->remark = rmq_strdup(req->remark);
+    for (size_t i = 0; i < req->ext.n; i++)
+        rmq_ext_set(&cmd->ext, req->ext.kv[i].key, req->ext.kv[i].value);
+    if (req->body_len)
+        rmq_cmd_set_body(cmd, req->body, req->body_len);
+    return cmd;
+}
+
 void rmq_cmd_free(rmq_cmd_t *cmd)
 {
     if (!cmd)

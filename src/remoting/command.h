@@ -70,6 +70,8 @@ rmq_cmd_t *rmq_cmd_new_request(int32_t code);
 /* A response for req: same opaque and serialize type, response flag set. */
 rmq_cmd_t *rmq_cmd_new_response(const rmq_cmd_t *req, int32_t code, const char *remark);
 rmq_cmd_t *rmq_cmd_new(void);
+/* A copy of a request with a fresh opaque (a retry is a new request). */
+rmq_cmd_t *rmq_cmd_dup_request(const rmq_cmd_t *req);
 void rmq_cmd_free(rmq_cmd_t *cmd);
 int32_t rmq_cmd_next_opaque(void);
 

@@ -18,7 +18,7 @@
 #include "rocketmq/error.h"
 #include "store/index.h"
 #include "store/mapped_file.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 /* Header field positions (IndexHeader). */
 #define HDR_BEGIN_TS 0

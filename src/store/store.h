@@ -12,7 +12,7 @@
 #include "base/buf.h"
 #include "base/config.h"
 #include "store/mapped_file.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 /* MessageStoreConfig keys (names and defaults of Apache RocketMQ 4.9.8). */
 typedef struct rmq_store_config {

@@ -15,7 +15,7 @@
 #include "protocol/send_headers.h"
 #include "remoting/client.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 #define TOPIC "TopicTest"
 #define TIMEOUT_MS 3000

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "store/config_files.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 static void records(const uint8_t *data, size_t size)
 {

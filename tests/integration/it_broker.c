@@ -25,7 +25,7 @@
 #include "protocol/pull_headers.h"
 #include "protocol/send_headers.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 #define PRODUCER_GROUP "PG_IT"
 #define ROUTE_WAIT_MS 5000

@@ -23,7 +23,7 @@
 #include "protocol/pull_headers.h"
 #include "protocol/send_headers.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 #define TOPIC "TopicCrash"
 #define QUEUES 4

@@ -12,7 +12,7 @@
 #include "broker/subscription.h"
 #include "protocol/pull_headers.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 
 /* What a Java 4.9.8 push consumer sends (PullAPIWrapper.pullKernelImpl). */
 static void set_java_pull(rmq_ext_t *ext)

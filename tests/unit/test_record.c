@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/record.h"
+#include "protocol/record.h"
 
 static const char PROPS[] = "TAGS\001TagA\002KEYS\001k1";
 #define PROPS_LEN (sizeof(PROPS) - 1)

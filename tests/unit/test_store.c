@@ -13,7 +13,7 @@
 
 #include "base/time.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 #include "store_test_util.h"
 
 typedef struct fx {

@@ -31,7 +31,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "rocketmq/error.h"
-#include "store/record.h"
+#include "protocol/record.h"
 #include "store_test_util.h"
 
 #define TOPIC "CrashTopic"

@@ -42,7 +42,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "store/index.h"
-#include "store/record.h"
+#include "protocol/record.h"
 #include "store_test_util.h"
 
 #define TOPIC "FullTopic"

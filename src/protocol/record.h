@@ -1,4 +1,5 @@
-/* The commit log's stored message record (Apache RocketMQ 4.9.8
+/* The stored message record, in the commit log and in every PULL body
+ * (Apache RocketMQ 4.9.8
  * store/.../CommitLog.java, common/.../message/MessageDecoder.java; reference
  * broker.md section 2).  All integers big-endian.
  *
@@ -24,8 +25,8 @@
  *
  * A segment's tail that cannot hold the next record holds a BLANK record:
  * int32 remaining bytes of the file, int32 0xCBD43194, nothing else written. */
-#ifndef RMQ_STORE_RECORD_H
-#define RMQ_STORE_RECORD_H
+#ifndef RMQ_PROTOCOL_RECORD_H
+#define RMQ_PROTOCOL_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>

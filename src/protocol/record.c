@@ -1,5 +1,5 @@
 /* Commit log record encoding and parsing, batch bodies, body CRC. */
-#include "store/record.h"
+#include "protocol/record.h"
 
 #include <string.h>
 #include <zlib.h>

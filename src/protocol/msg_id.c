@@ -1,5 +1,5 @@
 /* Socket addresses as the record stores them, and the offset message id. */
-#include "store/record.h"
+#include "protocol/record.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

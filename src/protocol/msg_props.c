@@ -1,6 +1,6 @@
 /* Message properties lookup and the Java String.hashCode used for tag codes
  * and index keys. */
-#include "store/record.h"
+#include "protocol/record.h"
 
 #include <string.h>
 
