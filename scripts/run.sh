@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run: a local name server (127.0.0.1:9876) and broker (127.0.0.1:10911)
-# with an embedded default configuration, data under ./data; then ten
-# messages sent and pulled back to show them going through.  Both servers
+# with an embedded default configuration, data under ./data; then the
+# SyncProducer example sends 100 messages through them (SEND_OK lines).  Both servers
 # keep running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +53,7 @@ pids+=($!)
 wait_for data/broker/stdout.log "boot success"
 echo "rmq-broker  on 127.0.0.1:10911 (config data/broker/broker.conf, store data/broker/store)"
 echo
-"$BUILD/rmq-flow-demo" 127.0.0.1:9876 127.0.0.1:10911
+NAMESRV_ADDR=127.0.0.1:9876 "$BUILD/examples/sync_producer" TopicTest
 echo
 echo "Both servers keep running: namesrvAddr=127.0.0.1:9876.  Ctrl-C stops them."
 wait "${pids[@]}"
