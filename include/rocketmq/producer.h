@@ -104,7 +104,8 @@ ROCKETMQ_EXPORT void rocketmq_producer_destroy(rocketmq_producer_t *p);
 ROCKETMQ_EXPORT int rocketmq_producer_start(rocketmq_producer_t *p);
 /* RUNNING -> SHUTDOWN_ALREADY: unregisters the group from every broker and
  * releases the client instance; waits for the callbacks of async sends in
- * flight.  A no-op in other states. */
+ * flight.  A no-op in other states.  ROCKETMQ_ERR__STATE when called from
+ * a send callback (it would wait for itself). */
 ROCKETMQ_EXPORT int rocketmq_producer_shutdown(rocketmq_producer_t *p);
 ROCKETMQ_EXPORT rocketmq_service_state_t rocketmq_producer_state(const rocketmq_producer_t *p);
 /* The client id of the started producer ("ip@instance"), NULL before. */

@@ -150,6 +150,13 @@ int rocketmq_producer_shutdown(rocketmq_producer_t *p)
         pthread_mutex_unlock(&p->lock);
         return 0;
     }
+    /* A callback thread would wait for its own send to finish, then join
+     * itself: refuse instead of hanging. */
+    if (rmq_executor_in_thread(rmq_instance_executor(p->inst))) {
+        pthread_mutex_unlock(&p->lock);
+        return rmq_client_fail(ROCKETMQ_ERR__STATE,
+                               "a producer cannot be shut down from its send callback");
+    }
     atomic_store(&p->state, ROCKETMQ_SHUTDOWN_ALREADY);
     /* every ASYNC send ends by its timeout, so this wait is bounded */
     while (p->inflight > 0)

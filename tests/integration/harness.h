@@ -17,6 +17,7 @@
 
 #include "protocol/bodies.h"
 #include "protocol/header.h"
+#include "protocol/record.h"
 #include "remoting/client.h"
 #include "remoting/command.h"
 
@@ -154,6 +155,71 @@ bool it_raw_wait_closed(int fd, int timeout_ms);
  * timeout_ms.  Returns the decoded command (caller frees) or NULL on timeout,
  * close or a malformed frame. */
 rmq_cmd_t *it_raw_read_cmd(int fd, rmq_buf_t *in, int timeout_ms);
+
+/* ---- producer tests: topics, pausing a broker, reading messages back ---- */
+
+/* UPDATE_AND_CREATE_TOPIC on the broker at addr: queues read and write
+ * queues, read+write permission.  Returns the response code, -1 when no
+ * answer.  The broker registers the topic with its name servers at once. */
+int it_create_topic(rmq_rclient_t *rc, const char *addr, const char *topic, int queues);
+/* Polls the route of topic at the name server every 50 ms until it lists
+ * exactly nbrokers brokers with queue data, or timeout_ms passed. */
+bool it_wait_route_brokers(rmq_rclient_t *rc, const char *ns_addr, const char *topic,
+                           size_t nbrokers, int timeout_ms);
+/* SIGSTOP / SIGCONT to the broker's pid (a hung broker: its connections
+ * stay open and nothing is answered).  Returns 0 or -1.  it_broker_stop
+ * continues a paused broker before waiting for it. */
+int it_broker_pause(it_broker_proc_t *bp);
+int it_broker_resume(it_broker_proc_t *bp);
+/* A loopback port nobody listens on (bound, then closed): a dead server. */
+int it_closed_port(void);
+
+/* One stored message as PULL_MESSAGE returned it (the commit-log record). */
+typedef struct it_msg {
+    char topic[128];
+    int32_t queue_id;
+    int64_t queue_offset;
+    int64_t phys_offset;
+    int32_t sysflag;
+    int32_t flag;
+    int64_t born_timestamp;
+    int64_t store_timestamp;
+    rmq_host_t born_host;
+    rmq_host_t store_host;
+    uint8_t *body; /* as stored: compressed when sysflag bit 0 is set */
+    size_t body_len;
+    char *props;   /* the properties string, NUL-terminated */
+    size_t props_len;
+} it_msg_t;
+
+typedef struct it_msgs {
+    it_msg_t *v;
+    size_t n, cap;
+} it_msgs_t;
+
+/* Pulls every message of topic from the broker at addr: each queue from
+ * offset 0 (queue ids from 0 up until the broker calls the id illegal) 32
+ * at a time until the broker has no more, at most max_msgs in all.  The
+ * records are parsed (CRC checked) and appended to out in queue order.
+ * Returns 0 (a topic the broker does not have reads as empty), or -1 with a
+ * message on stderr (no answer, an unexpected code, an unparsable body). */
+int it_pull_all(rmq_rclient_t *rc, const char *addr, const char *topic, size_t max_msgs,
+                it_msgs_t *out);
+/* it_pull_all repeated every 50 ms until at least want messages are there
+ * (a send is answered before its consume-queue entry is written) or
+ * timeout_ms passed.  out holds the last pass.  Returns its count, or -1. */
+long it_pull_wait(rmq_rclient_t *rc, const char *addr, const char *topic, size_t want,
+                  int timeout_ms, it_msgs_t *out);
+void it_msgs_free(it_msgs_t *msgs);
+/* The message at (queue_id, queue_offset), or NULL. */
+const it_msg_t *it_msgs_find(const it_msgs_t *msgs, int32_t queue_id, int64_t queue_offset);
+/* The message whose property name has value, or NULL (the first one). */
+const it_msg_t *it_msgs_find_prop(const it_msgs_t *msgs, const char *name, const char *value);
+/* A property of m as a new string (caller frees), NULL when absent. */
+char *it_msg_prop(const it_msg_t *m, const char *name);
+/* The body as the producer had it: inflated (zlib) when sysflag bit 0 is
+ * set, else a copy.  Returns 0 with *out (caller frees), or -1. */
+int it_msg_body(const it_msg_t *m, uint8_t **out, size_t *len);
 
 /* Milliseconds on the monotonic clock. */
 int64_t it_now_ms(void);

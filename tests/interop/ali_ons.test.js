@@ -246,3 +246,51 @@ after(async () => {
   // once the runner has written the results.
   setTimeout(() => process.exit(), 500);
 });
+
+// librocketmq (C) produces, ali-ons consumes: the properties string, the
+// compressed bodies (zlib, sysFlag 0x301), tags, keys and user properties
+// written by our producer read the same in a third-party client.
+test('messages from the C producer reach an ali-ons consumer as sent', async () => {
+  const { execFile } = require('node:child_process');
+  const topic = 'CProducerTopic';
+  const count = 200;
+  const out = await new Promise((resolve, reject) => {
+    execFile(process.env.RMQ_C_SEND, [ NAMESRV, topic, String(count) ],
+      { timeout: 60000, env: { ...process.env, RMQ_LOG_LEVEL: 'warn' } },
+      (err, stdout, stderr) => (err ? reject(new Error(`c_send: ${err.message} ${stderr}`)) : resolve(stdout)));
+  });
+  const sent = new Map();
+  for (const line of out.trim().split('\n')) {
+    const [ key, tags, offsetMsgId, msgId, len ] = line.split(' ');
+    const i = Number(key.slice(4));
+    let body = `c producer message ${i} `;
+    if (i % 10 === 0) body += 'x'.repeat(6000);
+    assert.equal(Number(len), Buffer.byteLength(body));
+    assert.match(msgId, /^[0-9A-F]{32}$/);
+    sent.set(key, { tags, offsetMsgId, msgId, body: Buffer.from(body) });
+  }
+  assert.equal(sent.size, count);
+
+  const got = new Map();
+  const consumer = await newConsumer('GID_C_INTEROP', topic, '*', async msg => {
+    got.set(msg.keys, {
+      tags: msg.tags, body: Buffer.from(msg.body), msgId: msg.msgId,
+      props: msg.properties, count: (got.get(msg.keys)?.count || 0) + 1,
+    });
+  });
+  await waitFor(`${count} messages from the C producer (got ${got.size})`,
+    () => got.size >= count, RECEIVE_TIMEOUT_MS);
+  await sleep(500);
+  assert.equal(got.size, count);
+  for (const [ key, want ] of sent) {
+    const m = got.get(key);
+    assert.ok(m, `${key} not received`);
+    assert.equal(m.count, 1, `${key} received ${m.count} times`);
+    assert.equal(m.tags, want.tags, `${key} tags`);
+    assert.ok(m.body.equals(want.body), `${key} body differs`);
+    assert.equal(m.msgId, want.offsetMsgId, `${key} offset message id`);
+    assert.equal(m.props.UNIQ_KEY, want.msgId, `${key} unique id`);
+    assert.equal(m.props.origin, 'librocketmq', `${key} user property`);
+  }
+  assert.deepEqual(consumer.errors, []);
+});

@@ -4,18 +4,26 @@
 # dir, runs the node tests in this directory against them (node --test), then
 # stops both with SIGTERM and expects clean exits.
 #
-#   tests/interop/run.sh BUILD_DIR
+#   tests/interop/run.sh BUILD_DIR [C_SEND]
+#
+# C_SEND: the interop_c_send program (tests/interop/c_send.c; default
+# BUILD_DIR/tests/interop_c_send), whose messages an ali-ons consumer reads.
 #
 # Needs node and tests/interop/node_modules (npm ci in tests/interop).  Every
 # wait is bounded; only the processes started here are ever signalled.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ $# -ne 1 ] || [ ! -x "$1/rmq-namesrv" ] || [ ! -x "$1/rmq-broker" ]; then
-    echo "usage: $0 BUILD_DIR (with rmq-namesrv and rmq-broker built)" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -x "$1/rmq-namesrv" ] || [ ! -x "$1/rmq-broker" ]; then
+    echo "usage: $0 BUILD_DIR [C_SEND] (with rmq-namesrv and rmq-broker built)" >&2
     exit 2
 fi
 build=$(cd "$1" && pwd)
+c_send=${2:-$build/tests/interop_c_send}
+if [ ! -x "$c_send" ]; then
+    echo "$0: $c_send not built" >&2
+    exit 2
+fi
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/ali-ons" ]; then
     echo "$0: needs node and $here/node_modules (run npm ci in $here)" >&2
     exit 2
@@ -102,6 +110,7 @@ if ! broker_port=$(boot_port "$tmp/broker.out" 's/^The broker\[[^,]*, 127\.0\.0\
 fi
 
 export RMQ_NAMESRV_ADDR="127.0.0.1:$ns_port" RMQ_BROKER_ADDR="127.0.0.1:$broker_port"
+export RMQ_C_SEND="$c_send"
 echo "name server $RMQ_NAMESRV_ADDR, broker $RMQ_BROKER_ADDR"
 cd "$here"
 timeout -k 5 240 node --test --test-concurrency=1 ./*.test.js
