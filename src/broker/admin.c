@@ -589,6 +589,18 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
+/* putTps, getFoundTps, getMissTps, getTotalTps, getTransferedTps. */
+static void tps_entries(rmq_broker_t *b, rmq_map_t *m)
+{
+    static const char *const keys[RMQ_STATS_KINDS] = {"putTps", "getFoundTps", "getMissTps",
+                                                      "getTotalTps", "getTransferedTps"};
+    for (int k = 0; k < RMQ_STATS_KINDS; k++) {
+        rmq_buf_t v = RMQ_BUF_INIT;
+        rmq_broker_stats_tps(b->stats, (rmq_stats_kind_t)k, &v);
+        free(rmq_smap_put(m, keys[k], rmq_buf_cstr(&v)));
+    }
+}
+
 static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req)
 {
     static const char *const zero_keys[] = {
@@ -598,13 +610,7 @@ static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
         "EndTransactionQueueSize",
         "sendThreadPoolQueueHeadWaitTimeMills", "pullThreadPoolQueueHeadWaitTimeMills",
         "queryThreadPoolQueueHeadWaitTimeMills", "startAcceptSendRequestTimeStamp",
-        "putMessageEntireTimeMax", "getMessageEntireTimeMax", "dispatchMaxBuffer",
-    };
-    static const char *const tps_keys[] = {"putTps", "getFoundTps", "getMissTps", "getTotalTps",
-                                           "getTransferedTps"};
-    static const char *const latency_buckets[] = {
-        "[<=0ms]", "[0~10ms]", "[10~50ms]", "[50~100ms]", "[100~200ms]", "[200~500ms]",
-        "[500ms~1s]", "[1~2s]", "[2~3s]", "[3~4s]", "[4~5s]", "[5~10s]", "[10s~]",
+        "getMessageEntireTimeMax", "dispatchMaxBuffer",
     };
     rmq_store_t *s = b->store;
     const rmq_store_config_t *sc = &b->cfg.store;
@@ -614,12 +620,12 @@ static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
      * format of the real values, so that tools parsing them keep working. */
     for (size_t i = 0; i < sizeof(zero_keys) / sizeof(zero_keys[0]); i++)
         kv_put(m, zero_keys[i], "0");
-    for (size_t i = 0; i < sizeof(tps_keys) / sizeof(tps_keys[0]); i++)
-        kv_put(m, tps_keys[i], "0.0 0.0 0.0");
     /* Totals since start: the store counts them (the "today" values of Java
      * restart at midnight; here they restart with the broker). */
-    rmq_store_stats_t stats;
-    rmq_store_get_stats(s, &stats);
+    rmq_store_stats_t *stp = rmq_malloc(sizeof(*stp)), stats;
+    rmq_store_get_stats(s, stp);
+    stats = *stp;
+    tps_entries(b, m);
     kv_put(m, "msgPutTotalTodayNow", "%" PRId64, stats.put_messages);
     kv_put(m, "msgGetTotalTodayNow", "%" PRId64, stats.get_found);
     kv_put(m, "putMessageTimesTotal", "%" PRId64, stats.put_times);
@@ -628,11 +634,13 @@ static void runtime_info(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
     kv_put(m, "pageCacheLockTimeMills", "%" PRId64, stats.lock_ms);
     kv_put(m, "putMessageAverageSize", "%.1f",
            stats.put_messages ? (double)stats.put_bytes / (double)stats.put_messages : 0.0);
-    kv_put(m, "putLatency99", "0.00");
-    kv_put(m, "putLatency999", "0.00");
+    kv_put(m, "putMessageEntireTimeMax", "%" PRId64, stats.put_max_ms);
+    double p99, p999;
     rmq_buf_t dist = RMQ_BUF_INIT;
-    for (size_t i = 0; i < sizeof(latency_buckets) / sizeof(latency_buckets[0]); i++)
-        rmq_buf_printf(&dist, "%s:0 ", latency_buckets[i]);
+    rmq_broker_stats_latency(b->stats, stp, &dist, &p99, &p999);
+    free(stp);
+    kv_put(m, "putLatency99", "%.2f", p99);
+    kv_put(m, "putLatency999", "%.2f", p999);
     free(rmq_smap_put(m, "putMessageDistributeTime", rmq_buf_cstr(&dist)));
 
     /* BrokerConfig defaults of the thread pool queues Java reports. */

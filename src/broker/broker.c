@@ -143,6 +143,15 @@ static void on_client_scan(uv_timer_t *t)
     rmq_client_mgr_scan(b->clients, rmq_mono_ms());
 }
 
+static void on_stats_timer(uv_timer_t *t)
+{
+    rmq_broker_t *b = t->data;
+    rmq_store_stats_t *now = rmq_malloc(sizeof(*now));
+    rmq_store_get_stats(b->store, now);
+    rmq_broker_stats_sample(b->stats, now, rmq_now_ms());
+    free(now);
+}
+
 static void start_timer(rmq_broker_t *b, uv_timer_t *t, uv_timer_cb cb, uint64_t first,
                         uint64_t every)
 {
@@ -157,6 +166,7 @@ static void on_stop(void *arg)
     uv_close((uv_handle_t *)&b->register_timer, NULL);
     uv_close((uv_handle_t *)&b->offset_timer, NULL);
     uv_close((uv_handle_t *)&b->client_scan_timer, NULL);
+    uv_close((uv_handle_t *)&b->stats_timer, NULL);
     if (b->signals) {
         uv_close((uv_handle_t *)&b->sigint, NULL);
         uv_close((uv_handle_t *)&b->sigterm, NULL);
@@ -259,6 +269,11 @@ rmq_broker_t *rmq_broker_new(const rmq_broker_config_t *cfg, char *err, size_t e
     start_timer(b, &b->offset_timer, on_offset_timer, (uint64_t)b->cfg.flushConsumerOffsetInterval,
                 (uint64_t)b->cfg.flushConsumerOffsetInterval);
     start_timer(b, &b->client_scan_timer, on_client_scan, 10000, 10000);
+    /* StoreStatsService samples every second from the start */
+    b->stats = rmq_calloc(1, sizeof(*b->stats));
+    rmq_broker_stats_init(b->stats);
+    on_stats_timer(&(uv_timer_t){.data = b});
+    start_timer(b, &b->stats_timer, on_stats_timer, 1000, 1000);
     rmq_loop_add_stop_hook(b->loop, on_stop, b);
     return b;
 }
@@ -325,5 +340,6 @@ void rmq_broker_free(rmq_broker_t *b)
     if (b->loop)
         rmq_loop_free(b->loop);
     rmq_broker_config_free(&b->cfg);
+    free(b->stats);
     free(b);
 }

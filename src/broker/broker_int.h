@@ -6,6 +6,7 @@
 
 #include "base/map.h"
 #include "broker/broker.h"
+#include "broker/stats.h"
 #include "protocol/bodies.h"
 #include "protocol/header.h"
 #include "protocol/heartbeat.h"
@@ -165,7 +166,8 @@ struct rmq_broker {
     rmq_client_mgr_t *clients;
     struct rmq_pull_hold *holds; /* long polling (pull_hold.c) */
     struct rmq_schedule *schedule; /* delay levels (schedule.c) */
-    uv_timer_t register_timer, offset_timer, client_scan_timer;
+    uv_timer_t register_timer, offset_timer, client_scan_timer, stats_timer;
+    rmq_broker_stats_t *stats; /* loop thread */
     uv_signal_t sigint, sigterm;
     bool signals;
     int64_t start_ms;

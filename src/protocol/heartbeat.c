@@ -82,27 +82,35 @@ static void set_enum(json_t *obj, const char *key, const char *name)
 
 /* ---- Java Double.toString ---- */
 
-static void append_shortest(rmq_buf_t *b, double v, char conv)
+/* The shortest decimal that reads back as v, as Java prints it: plain
+ * digits with at least one decimal in [1e-3, 1e7) ("100.0", "0.001"),
+ * computerized scientific notation outside ("1.5E7", "1.0E-5"). */
+static void append_shortest(rmq_buf_t *b, double v, bool plain)
 {
-    char tmp[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), conv == 'g' ? "%.*g" : "%.*e", conv == 'g' ? p : p - 1, v);
+    char tmp[48];
+    int p = 1;
+    for (; p <= 17; p++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
         if (strtod(tmp, NULL) == v)
             break;
     }
-    if (conv == 'g') {
+    char *e = strchr(tmp, 'e');
+    long exp10 = strtol(e + 1, NULL, 10);
+    if (plain) {
+        /* p significant digits, exp10 of them before the point */
+        long decimals = p - 1 - exp10;
+        snprintf(tmp, sizeof(tmp), "%.*f", decimals > 0 ? (int)decimals : 0, v);
         rmq_buf_append_str(b, tmp);
         if (!strchr(tmp, '.'))
             rmq_buf_append_str(b, ".0");
         return;
     }
     /* "1.5e+07" -> "1.5E7"; "1e-05" -> "1.0E-5" */
-    char *e = strchr(tmp, 'e');
     *e = '\0';
     rmq_buf_append_str(b, tmp);
     if (!strchr(tmp, '.'))
         rmq_buf_append_str(b, ".0");
-    rmq_buf_printf(b, "E%ld", strtol(e + 1, NULL, 10));
+    rmq_buf_printf(b, "E%ld", exp10);
 }
 
 void rmq_buf_append_java_double(rmq_buf_t *b, double v)
@@ -116,7 +124,7 @@ void rmq_buf_append_java_double(rmq_buf_t *b, double v)
     } else {
         /* Java switches to computerized scientific notation outside [1e-3, 1e7). */
         double a = v < 0 ? -v : v;
-        append_shortest(b, v, a >= 1e-3 && a < 1e7 ? 'g' : 'e');
+        append_shortest(b, v, a >= 1e-3 && a < 1e7);
     }
 }
 

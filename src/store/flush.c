@@ -97,7 +97,8 @@ static void async_loop(rmq_store_t *s)
 
 /* Completes the waiters the flushed offset has passed, and those whose
  * deadline is over; keeps the rest, in order. */
-static flush_req_t *complete(flush_req_t *list, int64_t flushed, bool flush_ok, bool all)
+static flush_req_t *complete(rmq_store_t *s, flush_req_t *list, int64_t flushed, bool flush_ok,
+                             bool all)
 {
     flush_req_t *keep = NULL, **tail = &keep;
     int64_t now = rmq_mono_ms();
@@ -114,6 +115,7 @@ static flush_req_t *complete(flush_req_t *list, int64_t flushed, bool flush_ok, 
             tail = &r->next;
             continue;
         }
+        rmq_store_note_put_latency(s, r->begin_ns);
         r->cb(&r->res, r->arg);
         free(r);
     }
@@ -188,7 +190,7 @@ static void *completer_main(void *arg)
         bool ok = !c->failed, stop = c->stop;
         c->failed = false;
         pthread_mutex_unlock(&c->lock);
-        pending = complete(append(pending, batch), flushed, ok, stop);
+        pending = complete(c->s, append(pending, batch), flushed, ok, stop);
         if (stop)
             return NULL;
     }
@@ -254,10 +256,10 @@ static void group_commit_loop(rmq_store_t *s)
         int64_t flushed = rmq_mq_flushed_where(s->cl);
         bool last = stop && !batch;
         if (!threaded) {
-            pending = complete(append(pending, batch), flushed, ok, last);
+            pending = complete(s, append(pending, batch), flushed, ok, last);
         } else {
             if (ok && small_batch(batch) && completer_idle(&c))
-                batch = complete(batch, flushed, ok, false); /* the rest wait for later */
+                batch = complete(s, batch, flushed, ok, false); /* the rest wait for later */
             completer_post(&c, batch, flushed, ok, last);
         }
         if (last)

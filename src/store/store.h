@@ -171,6 +171,13 @@ int rmq_store_query_by_key(rmq_store_t *s, const char *topic, const char *key, i
                            int64_t begin, int64_t end, int64_t *offsets);
 
 /* Counters since the store opened (StoreStatsService's totals). */
+/* Put latency histogram (StoreStatsService's putMessageDistributeTime, in
+ * finer steps): one bucket per millisecond below 1 s, then [1,2) [2,3) [3,4)
+ * [4,5) [5,10) and >= 10 s.  A SYNC_FLUSH put ends when its flush does. */
+#define RMQ_STORE_LATENCY_BUCKETS 1006
+/* The bucket of a latency in ms. */
+int rmq_store_latency_bucket(int64_t ms);
+
 typedef struct rmq_store_stats {
     int64_t put_times;     /* successful puts (a batch counts once) */
     int64_t put_messages;  /* messages stored */
@@ -178,6 +185,9 @@ typedef struct rmq_store_stats {
     int64_t put_failed;    /* puts refused */
     int64_t get_found;     /* messages returned by reads */
     int64_t get_times;     /* reads */
+    int64_t get_hits;      /* reads that returned messages */
+    int64_t put_max_ms;    /* slowest put so far */
+    int64_t put_latency[RMQ_STORE_LATENCY_BUCKETS];
     int64_t lock_ms;       /* how long the append lock has been held now, 0 if free */
 } rmq_store_stats_t;
 

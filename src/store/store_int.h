@@ -27,6 +27,7 @@ typedef struct flush_req {
     struct flush_req *next;
     int64_t next_offset;
     int64_t deadline; /* monotonic ms */
+    uint64_t begin_ns; /* when the put began, for the latency statistics */
     rmq_put_result_t res;
     rmq_put_cb cb;
     void *arg;
@@ -43,7 +44,9 @@ struct rmq_store {
     int64_t mem_total; /* bytes of RAM: decides "in memory" for read batch limits */
     /* statistics (rmq_store_get_stats) */
     _Atomic int64_t st_put_times, st_put_msgs, st_put_bytes, st_put_failed;
-    _Atomic int64_t st_get_found, st_get_times;
+    _Atomic int64_t st_get_found, st_get_times, st_get_hits;
+    _Atomic int64_t st_put_latency[RMQ_STORE_LATENCY_BUCKETS]; /* see store.h */
+    _Atomic int64_t st_put_max_ms;
 
     /* commit log */
     rmq_mapped_queue_t *cl;
@@ -115,6 +118,8 @@ void *rmq_flush_main(void *arg);
 void *rmq_cq_flush_main(void *arg);
 void rmq_flush_submit(rmq_store_t *s, flush_req_t *req);
 void rmq_flush_wake(rmq_store_t *s);
+/* Counts a put that began at begin_ns (monotonic) and ends now. */
+void rmq_store_note_put_latency(rmq_store_t *s, uint64_t begin_ns);
 /* Flushes every consume queue; thorough also writes the checkpoint. */
 void rmq_store_flush_cqs(rmq_store_t *s, bool thorough);
 

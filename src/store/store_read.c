@@ -141,7 +141,30 @@ void rmq_store_get_messages(rmq_store_t *s, const char *topic, int32_t queue_id,
         scan(s, cq, offset, max_msgs, filter, filter_arg, out);
     }
     atomic_fetch_add_explicit(&s->st_get_times, 1, memory_order_relaxed);
+    if (out->count > 0)
+        atomic_fetch_add_explicit(&s->st_get_hits, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->st_get_found, (int64_t)out->count, memory_order_relaxed);
+}
+
+int rmq_store_latency_bucket(int64_t ms)
+{
+    if (ms < 1000)
+        return ms < 0 ? 0 : (int)ms;
+    static const int64_t upper[] = {2000, 3000, 4000, 5000, 10000};
+    for (int i = 0; i < 5; i++)
+        if (ms < upper[i])
+            return 1000 + i;
+    return RMQ_STORE_LATENCY_BUCKETS - 1;
+}
+
+void rmq_store_note_put_latency(rmq_store_t *s, uint64_t begin_ns)
+{
+    int64_t ms = (int64_t)((rmq_mono_ns() - begin_ns) / 1000000);
+    atomic_fetch_add_explicit(&s->st_put_latency[rmq_store_latency_bucket(ms)], 1,
+                              memory_order_relaxed);
+    int64_t max = atomic_load_explicit(&s->st_put_max_ms, memory_order_relaxed);
+    while (ms > max && !atomic_compare_exchange_weak(&s->st_put_max_ms, &max, ms))
+        ;
 }
 
 void rmq_store_get_stats(rmq_store_t *s, rmq_store_stats_t *out)
@@ -152,6 +175,10 @@ void rmq_store_get_stats(rmq_store_t *s, rmq_store_stats_t *out)
     out->put_failed = atomic_load(&s->st_put_failed);
     out->get_found = atomic_load(&s->st_get_found);
     out->get_times = atomic_load(&s->st_get_times);
+    out->get_hits = atomic_load(&s->st_get_hits);
+    out->put_max_ms = atomic_load(&s->st_put_max_ms);
+    for (int i = 0; i < RMQ_STORE_LATENCY_BUCKETS; i++)
+        out->put_latency[i] = atomic_load_explicit(&s->st_put_latency[i], memory_order_relaxed);
     int64_t begin = atomic_load(&s->begin_time_in_lock);
     out->lock_ms = begin ? rmq_now_ms() - begin : 0;
 }

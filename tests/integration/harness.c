@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <zlib.h>
 
 #include "base/mem.h"
 #include "protocol/codes.h"
+#include "protocol/heartbeat.h"
 #include "protocol/namesrv_headers.h"
+#include "protocol/pull_headers.h"
 #include "rocketmq/error.h"
 
 #define BOOT_TIMEOUT_MS 10000
@@ -241,6 +244,7 @@ static int stop_proc(pid_t pid, int timeout_ms, const char *what)
 {
     int status = 0;
     kill(pid, SIGTERM);
+    kill(pid, SIGCONT); /* a paused (SIGSTOP) server handles SIGTERM now */
     pid_t r = wait_bounded(pid, timeout_ms, &status);
     if (r == 0) {
         fprintf(stderr, "harness: %s %d ignored SIGTERM, killing it\n", what, (int)pid);
@@ -679,4 +683,302 @@ int it_stop_broker_and_namesrv(it_broker_proc_t *bp, it_namesrv_t *ns)
     it_broker_cleanup(bp);
     it_namesrv_cleanup(ns);
     return bstatus == 0 && nstatus == 0 ? 0 : -1;
+}
+
+/* ---- producer tests: topics, pausing a broker, reading messages back ---- */
+
+#define PULL_GROUP "CG_IT_READBACK"
+#define PULL_BATCH 32
+#define PULL_MAX_QUEUES 256
+
+int it_create_topic(rmq_rclient_t *rc, const char *addr, const char *topic, int queues)
+{
+    rmq_create_topic_req_t h = {
+        .topic = topic,
+        .defaultTopic = "TBW102",
+        .readQueueNums = queues,
+        .writeQueueNums = queues,
+        .perm = RMQ_PERM_READ | RMQ_PERM_WRITE,
+        .topicFilterType = "SINGLE_TAG",
+    };
+    rmq_cmd_t *resp =
+        it_call(rc, addr, it_request(RMQ_REQ_UPDATE_AND_CREATE_TOPIC, &rmq_create_topic_req_desc, &h));
+    if (!resp)
+        return -1;
+    int code = resp->code;
+    rmq_cmd_free(resp);
+    return code;
+}
+
+bool it_wait_route_brokers(rmq_rclient_t *rc, const char *ns_addr, const char *topic,
+                           size_t nbrokers, int timeout_ms)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (int i = 0; i < timeout_ms / 50 + 2; i++) {
+        rmq_topic_route_t route;
+        memset(&route, 0, sizeof(route));
+        if (it_get_route(rc, ns_addr, topic, &route) == 0) {
+            size_t n = route.nqueue_datas;
+            rmq_topic_route_free(&route);
+            if (n == nbrokers)
+                return true;
+        }
+        if (it_now_ms() >= deadline)
+            break;
+        it_sleep_ms(50);
+    }
+    return false;
+}
+
+int it_broker_pause(it_broker_proc_t *bp)
+{
+    return bp->pid > 0 ? kill(bp->pid, SIGSTOP) : -1;
+}
+
+int it_broker_resume(it_broker_proc_t *bp)
+{
+    return bp->pid > 0 ? kill(bp->pid, SIGCONT) : -1;
+}
+
+int it_closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd); /* never listened: connecting is refused */
+    return port;
+}
+
+void it_msgs_free(it_msgs_t *msgs)
+{
+    for (size_t i = 0; i < msgs->n; i++) {
+        free(msgs->v[i].body);
+        free(msgs->v[i].props);
+    }
+    free(msgs->v);
+    memset(msgs, 0, sizeof(*msgs));
+}
+
+static void msgs_add(it_msgs_t *msgs, const rmq_record_t *r)
+{
+    if (msgs->n == msgs->cap) {
+        msgs->cap = msgs->cap ? msgs->cap * 2 : 64;
+        msgs->v = rmq_realloc(msgs->v, msgs->cap * sizeof(*msgs->v));
+    }
+    it_msg_t *m = &msgs->v[msgs->n++];
+    memset(m, 0, sizeof(*m));
+    snprintf(m->topic, sizeof(m->topic), "%.*s", (int)r->topic_len, r->topic);
+    m->queue_id = r->queue_id;
+    m->queue_offset = r->queue_offset;
+    m->phys_offset = r->phys_offset;
+    m->sysflag = r->sysflag;
+    m->flag = r->flag;
+    m->born_timestamp = r->born_timestamp;
+    m->store_timestamp = r->store_timestamp;
+    m->born_host = r->born_host;
+    m->store_host = r->store_host;
+    m->body_len = (size_t)r->body_len;
+    m->body = rmq_malloc(m->body_len ? m->body_len : 1);
+    if (m->body_len)
+        memcpy(m->body, r->body, m->body_len);
+    m->props_len = (size_t)r->properties_len;
+    m->props = rmq_malloc(m->props_len + 1);
+    if (m->props_len)
+        memcpy(m->props, r->properties, m->props_len);
+    m->props[m->props_len] = '\0';
+}
+
+/* One PULL_MESSAGE: the response (caller frees) or NULL. */
+static rmq_cmd_t *pull_once(rmq_rclient_t *rc, const char *addr, const char *topic, int32_t qid,
+                            int64_t offset)
+{
+    rmq_pull_req_t h = {
+        .consumerGroup = PULL_GROUP,
+        .topic = topic,
+        .queueId = qid,
+        .queueOffset = offset,
+        .maxMsgNums = PULL_BATCH,
+        .sysFlag = RMQ_PULL_FLAG_SUBSCRIPTION,
+        .subscription = "*",
+        .expressionType = "TAG",
+    };
+    return it_call(rc, addr, it_request(RMQ_REQ_PULL_MESSAGE, &rmq_pull_req_desc, &h));
+}
+
+/* Appends the records of a FOUND body; the number added, or -1. */
+static long add_records(const rmq_cmd_t *resp, it_msgs_t *out, size_t max_msgs)
+{
+    size_t pos = 0;
+    long n = 0;
+    while (pos < resp->body_len) {
+        rmq_record_t r;
+        rmq_record_status_t st = rmq_record_parse(resp->body + pos, resp->body_len - pos, true, &r);
+        if (st != RMQ_RECORD_OK) {
+            fprintf(stderr, "harness: record at byte %zu of a pull body does not parse (%d)\n", pos,
+                    (int)st);
+            return -1;
+        }
+        if (out->n >= max_msgs) {
+            fprintf(stderr, "harness: more than %zu messages pulled\n", max_msgs);
+            return -1;
+        }
+        msgs_add(out, &r);
+        pos += (size_t)r.total_size;
+        n++;
+    }
+    return n;
+}
+
+/* Every message of one queue; 1 when the queue id is past the topic's
+ * queues, 0 when read, -1 on failure. */
+static int pull_queue(rmq_rclient_t *rc, const char *addr, const char *topic, int32_t qid,
+                      size_t max_msgs, it_msgs_t *out)
+{
+    int64_t offset = 0;
+    /* every round trip but the last brings PULL_BATCH messages or more */
+    for (size_t round = 0; round <= max_msgs / PULL_BATCH + 2; round++) {
+        rmq_cmd_t *resp = pull_once(rc, addr, topic, qid, offset);
+        if (!resp)
+            return -1;
+        int code = resp->code;
+        if (code == ROCKETMQ_ERR_TOPIC_NOT_EXIST || (code == ROCKETMQ_ERR_SYSTEM_ERROR && qid > 0)) {
+            rmq_cmd_free(resp);
+            return 1;
+        }
+        rmq_pull_resp_t ph;
+        char err[200];
+        bool status = code == 0 || code == ROCKETMQ_ERR_PULL_NOT_FOUND ||
+                      code == ROCKETMQ_ERR_PULL_RETRY_IMMEDIATELY ||
+                      code == ROCKETMQ_ERR_PULL_OFFSET_MOVED;
+        if (!status || rmq_header_decode(&rmq_pull_resp_desc, &resp->ext, &ph, err, sizeof(err))) {
+            fprintf(stderr, "harness: pull %s queue %d offset %lld answered %d (%s)\n", topic,
+                    (int)qid, (long long)offset, code, resp->remark ? resp->remark : "");
+            rmq_cmd_free(resp);
+            return -1;
+        }
+        long added = code == 0 ? add_records(resp, out, max_msgs) : 0;
+        rmq_cmd_free(resp);
+        if (added < 0)
+            return -1;
+        if (code == ROCKETMQ_ERR_PULL_NOT_FOUND || ph.nextBeginOffset <= offset)
+            return 0;
+        offset = ph.nextBeginOffset;
+    }
+    fprintf(stderr, "harness: %s queue %d holds more than %zu messages\n", topic, (int)qid, max_msgs);
+    return -1;
+}
+
+int it_pull_all(rmq_rclient_t *rc, const char *addr, const char *topic, size_t max_msgs,
+                it_msgs_t *out)
+{
+    for (int32_t qid = 0; qid < PULL_MAX_QUEUES; qid++) {
+        int rc2 = pull_queue(rc, addr, topic, qid, max_msgs, out);
+        if (rc2 != 0)
+            return rc2 < 0 ? -1 : 0;
+    }
+    return 0;
+}
+
+long it_pull_wait(rmq_rclient_t *rc, const char *addr, const char *topic, size_t want,
+                  int timeout_ms, it_msgs_t *out)
+{
+    int64_t deadline = it_now_ms() + timeout_ms;
+    for (int i = 0; i < timeout_ms / 50 + 2; i++) {
+        it_msgs_free(out);
+        if (it_pull_all(rc, addr, topic, want + 10000, out) != 0)
+            return -1;
+        if (out->n >= want || it_now_ms() >= deadline)
+            break;
+        it_sleep_ms(50);
+    }
+    return (long)out->n;
+}
+
+const it_msg_t *it_msgs_find(const it_msgs_t *msgs, int32_t queue_id, int64_t queue_offset)
+{
+    for (size_t i = 0; i < msgs->n; i++)
+        if (msgs->v[i].queue_id == queue_id && msgs->v[i].queue_offset == queue_offset)
+            return &msgs->v[i];
+    return NULL;
+}
+
+const it_msg_t *it_msgs_find_prop(const it_msgs_t *msgs, const char *name, const char *value)
+{
+    size_t vlen = strlen(value);
+    for (size_t i = 0; i < msgs->n; i++) {
+        const char *v;
+        size_t n;
+        if (rmq_props_find(msgs->v[i].props, msgs->v[i].props_len, name, &v, &n) && n == vlen &&
+            memcmp(v, value, n) == 0)
+            return &msgs->v[i];
+    }
+    return NULL;
+}
+
+char *it_msg_prop(const it_msg_t *m, const char *name)
+{
+    const char *v;
+    size_t n;
+    if (!rmq_props_find(m->props, m->props_len, name, &v, &n))
+        return NULL;
+    char *s = rmq_malloc(n + 1);
+    memcpy(s, v, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Inflates a zlib stream (RFC 1950) of at most 64 MiB. */
+static int inflate_all(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
+{
+    size_t cap = n * 4 + 256, limit = (size_t)64 << 20;
+    uint8_t *buf = rmq_malloc(cap);
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit(&zs) != Z_OK) {
+        free(buf);
+        return -1;
+    }
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)n;
+    int rc = Z_OK;
+    for (int i = 0; i < 64 && rc == Z_OK; i++) {
+        if (zs.total_out == cap) {
+            if (cap >= limit)
+                break;
+            cap *= 2;
+            buf = rmq_realloc(buf, cap);
+        }
+        zs.next_out = buf + zs.total_out;
+        zs.avail_out = (uInt)(cap - zs.total_out);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+            rc = Z_OK; /* more room needed */
+    }
+    size_t total = zs.total_out;
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *outlen = total;
+    return 0;
+}
+
+int it_msg_body(const it_msg_t *m, uint8_t **out, size_t *len)
+{
+    if (m->sysflag & RMQ_SYSFLAG_COMPRESSED)
+        return inflate_all(m->body, m->body_len, out, len);
+    *out = rmq_malloc(m->body_len ? m->body_len : 1);
+    if (m->body_len)
+        memcpy(*out, m->body, m->body_len);
+    *len = m->body_len;
+    return 0;
 }

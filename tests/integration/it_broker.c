@@ -1333,6 +1333,18 @@ static void test_runtime_info(void **state)
     assert_int_equal(rmq_parse_i64(rmq_smap_get(kv, "commitLogMaxOffset"), &v), 0);
     assert_true(v > 0);
     assert_string_equal(rmq_smap_get(kv, "brokerVersion"), "409");
+    /* StoreStatsService's figures: three TPS windows, the latency buckets */
+    const char *tps = rmq_smap_get(kv, "putTps");
+    assert_non_null(tps);
+    const char *sp = strchr(tps, ' ');
+    assert_non_null(sp);
+    assert_non_null(strchr(sp + 1, ' '));
+    const char *dist = rmq_smap_get(kv, "putMessageDistributeTime");
+    assert_non_null(dist);
+    assert_int_equal(strncmp(dist, "[<=0ms]:", 8), 0);
+    assert_non_null(strstr(dist, "[10s~]:"));
+    assert_non_null(rmq_smap_get(kv, "putLatency99"));
+    assert_true(strtod(rmq_smap_get(kv, "putLatency99"), NULL) >= 0);
     rmq_map_free(kv, free);
     rmq_cmd_free(resp);
 }
