@@ -115,7 +115,7 @@ static flush_req_t *complete(rmq_store_t *s, flush_req_t *list, int64_t flushed,
             tail = &r->next;
             continue;
         }
-        rmq_store_note_put_latency(s, r->begin_ns);
+        rmq_store_note_put_latency(s, rmq_now_ms() - r->begin_ms);
         r->cb(&r->res, r->arg);
         free(r);
     }

@@ -411,7 +411,8 @@ static bool wants_wait(const rmq_msg_in_t *m)
 
 void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg)
 {
-    uint64_t begin_ns = rmq_mono_ns();
+    /* One clock read per put: an ASYNC put ends at its store timestamp. */
+    int64_t begin_ms = rmq_now_ms();
     rmq_put_result_t res = {.status = RMQ_PUT_OK};
     if (n == 0 || atomic_load(&s->stopping) || atomic_load(&s->running_flags) != 0)
         res.status = n == 0 ? RMQ_PUT_MESSAGE_ILLEGAL : RMQ_PUT_SERVICE_NOT_AVAILABLE;
@@ -423,14 +424,14 @@ void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_c
         if (res.status == RMQ_PUT_OK && s->sync_flush)
             rmq_flush_wake(s);
         if (res.status == RMQ_PUT_OK)
-            rmq_store_note_put_latency(s, begin_ns);
+            rmq_store_note_put_latency(s, res.store_timestamp - begin_ms);
         cb(&res, arg);
         return;
     }
     flush_req_t *req = rmq_calloc(1, sizeof(*req));
     req->next_offset = res.wrote_offset + res.wrote_bytes;
     req->deadline = rmq_mono_ms() + s->cfg.syncFlushTimeout;
-    req->begin_ns = begin_ns;
+    req->begin_ms = begin_ms;
     req->res = res;
     req->cb = cb;
     req->arg = arg;

@@ -27,7 +27,7 @@ typedef struct flush_req {
     struct flush_req *next;
     int64_t next_offset;
     int64_t deadline; /* monotonic ms */
-    uint64_t begin_ns; /* when the put began, for the latency statistics */
+    int64_t begin_ms; /* wall clock when the put began, for the statistics */
     rmq_put_result_t res;
     rmq_put_cb cb;
     void *arg;
@@ -118,8 +118,8 @@ void *rmq_flush_main(void *arg);
 void *rmq_cq_flush_main(void *arg);
 void rmq_flush_submit(rmq_store_t *s, flush_req_t *req);
 void rmq_flush_wake(rmq_store_t *s);
-/* Counts a put that began at begin_ns (monotonic) and ends now. */
-void rmq_store_note_put_latency(rmq_store_t *s, uint64_t begin_ns);
+/* Counts a put that took ms milliseconds. */
+void rmq_store_note_put_latency(rmq_store_t *s, int64_t ms);
 /* Flushes every consume queue; thorough also writes the checkpoint. */
 void rmq_store_flush_cqs(rmq_store_t *s, bool thorough);
 

@@ -157,9 +157,10 @@ int rmq_store_latency_bucket(int64_t ms)
     return RMQ_STORE_LATENCY_BUCKETS - 1;
 }
 
-void rmq_store_note_put_latency(rmq_store_t *s, uint64_t begin_ns)
+void rmq_store_note_put_latency(rmq_store_t *s, int64_t ms)
 {
-    int64_t ms = (int64_t)((rmq_mono_ns() - begin_ns) / 1000000);
+    if (ms < 0)
+        ms = 0; /* the wall clock stepped back */
     atomic_fetch_add_explicit(&s->st_put_latency[rmq_store_latency_bucket(ms)], 1,
                               memory_order_relaxed);
     int64_t max = atomic_load_explicit(&s->st_put_max_ms, memory_order_relaxed);
