@@ -91,7 +91,8 @@ ROCKETMQ_EXPORT bool rocketmq_message_get_wait_store_msg_ok(const rocketmq_messa
 ROCKETMQ_EXPORT const char *rocketmq_message_get_property(const rocketmq_message_t *msg,
                                                           const char *name);
 /* The unique message id (property UNIQ_KEY), set by the producer's first
- * send attempt; NULL before. */
+ * send attempt; NULL before.  A received message without UNIQ_KEY gives
+ * its offset message id instead (Java MessageClientExt.getMsgId). */
 ROCKETMQ_EXPORT const char *rocketmq_message_get_msg_id(const rocketmq_message_t *msg);
 /* Calls fn for every property, in the order they were first set. */
 ROCKETMQ_EXPORT void rocketmq_message_foreach_property(const rocketmq_message_t *msg,

@@ -92,13 +92,16 @@ static void broker_addrs(rmq_instance_t *inst, bool masters_only, addr_list_t *o
     }
 }
 
-/* The heartbeat body, or false when there is nothing to announce.  Caller
- * holds inst->lock. */
-static bool build_heartbeat(rmq_instance_t *inst, rmq_buf_t *body)
+/* The heartbeat body with the consumers' entries, or false when there is
+ * nothing to announce. */
+static bool build_heartbeat(rmq_instance_t *inst, rmq_consumer_data_t *consumers, size_t ncons,
+                            rmq_buf_t *body)
 {
+    pthread_mutex_lock(&inst->lock);
     size_t n = 0;
     const char **groups = rmq_smap_keys_sorted(inst->producers, &n);
-    if (n == 0) {
+    if (n == 0 && ncons == 0) {
+        pthread_mutex_unlock(&inst->lock);
         free(groups);
         return false;
     }
@@ -109,7 +112,10 @@ static bool build_heartbeat(rmq_instance_t *inst, rmq_buf_t *body)
     for (size_t i = 0; i < n; i++)
         hb.producer_groups[hb.nproducers++] = (char *)groups[i];
     hb.producer_groups[hb.nproducers++] = RMQ_CLIENT_INNER_PRODUCER_GROUP;
+    hb.consumers = consumers;
+    hb.nconsumers = ncons;
     rmq_heartbeat_data_encode(&hb, body);
+    pthread_mutex_unlock(&inst->lock);
     free(hb.producer_groups);
     free(groups);
     return true;
@@ -119,11 +125,16 @@ void rmq_instance_heartbeat_all(rmq_instance_t *inst)
 {
     rmq_buf_t body = RMQ_BUF_INIT;
     addr_list_t addrs = {0};
+    rmq_consumer_data_t *consumers = NULL;
+    size_t ncons = rmq_instance_consumer_heartbeats(inst, &consumers);
+    bool any = build_heartbeat(inst, consumers, ncons, &body);
+    for (size_t i = 0; i < ncons; i++)
+        rmq_consumer_data_free(&consumers[i]);
+    free(consumers);
     pthread_mutex_lock(&inst->lock);
     clean_offline_brokers(inst);
-    bool any = build_heartbeat(inst, &body);
-    if (any)
-        broker_addrs(inst, true, &addrs); /* producers only: masters */
+    if (any) /* consumers pull from slaves too: every address then */
+        broker_addrs(inst, ncons == 0, &addrs);
     pthread_mutex_unlock(&inst->lock);
     for (size_t i = 0; i < addrs.n; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_HEART_BEAT);
@@ -142,14 +153,25 @@ void rmq_instance_heartbeat_all(rmq_instance_t *inst)
 
 void rmq_instance_unregister_producer(rmq_instance_t *inst, const char *group)
 {
-    addr_list_t addrs = {0};
     pthread_mutex_lock(&inst->lock);
     rmq_smap_del(inst->producers, group);
+    pthread_mutex_unlock(&inst->lock);
+    rmq_instance_unregister_group(inst, group, NULL);
+}
+
+void rmq_instance_unregister_group(rmq_instance_t *inst, const char *producer_group,
+                                   const char *consumer_group)
+{
+    const char *group = producer_group ? producer_group : consumer_group;
+    addr_list_t addrs = {0};
+    pthread_mutex_lock(&inst->lock);
     broker_addrs(inst, false, &addrs);
     pthread_mutex_unlock(&inst->lock);
     for (size_t i = 0; i < addrs.n; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_UNREGISTER_CLIENT);
-        rmq_unregister_client_req_t h = {.clientID = inst->client_id, .producerGroup = group};
+        rmq_unregister_client_req_t h = {.clientID = inst->client_id,
+                                         .producerGroup = producer_group,
+                                         .consumerGroup = consumer_group};
         rmq_header_encode(&rmq_unregister_client_req_desc, &h, &req->ext);
         rmq_cmd_t *resp = NULL;
         int err = rmq_rclient_invoke_sync(inst->rc, addrs.v[i], req, inst->cfg.api_timeout_ms, &resp);

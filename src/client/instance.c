@@ -12,6 +12,7 @@
 #include "base/time.h"
 #include "client/instance_int.h"
 #include "protocol/bodies.h"
+#include "protocol/codes.h"
 #include "rocketmq/producer.h"
 
 /* MQClientManager: every instance of the process, by client id. */
@@ -24,6 +25,8 @@ void rmq_instance_cfg_defaults(rmq_instance_cfg_t *cfg)
     cfg->poll_ns_interval_ms = 30000;
     cfg->heartbeat_interval_ms = 30000;
     cfg->api_timeout_ms = 3000;
+    cfg->persist_interval_ms = 5000;
+    cfg->rebalance_interval_ms = 20000;
 }
 
 static rmq_instance_t *instance_new(const char *client_id, const rmq_instance_cfg_t *cfg)
@@ -38,12 +41,16 @@ static rmq_instance_t *instance_new(const char *client_id, const rmq_instance_cf
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&inst->sched_cond, &ca);
-    pthread_condattr_destroy(&ca);
     inst->state = ROCKETMQ_CREATE_JUST;
     inst->publish = rmq_map_new();
     inst->routes = rmq_map_new();
     inst->brokers = rmq_map_new();
     inst->producers = rmq_map_new();
+    inst->consumers = rmq_map_new();
+    inst->sub_topics = rmq_map_new();
+    pthread_cond_init(&inst->rebalance_cond, &ca);
+    pthread_cond_init(&inst->consumer_idle, NULL);
+    pthread_condattr_destroy(&ca);
     rmq_instance_ns_init(inst);
     return inst;
 }
@@ -69,6 +76,27 @@ rmq_instance_t *rmq_instance_acquire(const char *client_id, const rmq_instance_c
     return inst;
 }
 
+/* ---- requests from brokers (ClientRemotingProcessor) ---- */
+
+/* I/O thread.  NOTIFY_CONSUMER_IDS_CHANGED wakes the rebalance at once;
+ * anything else is answered REQUEST_CODE_NOT_SUPPORTED (nothing for
+ * one-way requests). */
+static void on_request(rmq_conn_t *conn, rmq_cmd_t *req, void *ud)
+{
+    rmq_instance_t *inst = ud;
+    if (req->code == RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED) {
+        RMQ_LOGD("client", "consumer ids changed: rebalancing now");
+        rmq_instance_rebalance_now(inst);
+        if (!rmq_cmd_is_oneway(req))
+            rmq_conn_reply(conn, req, rmq_cmd_new_response(req, 0, NULL));
+    } else {
+        rmq_conn_reply(conn, req,
+                       rmq_cmd_new_response(req, ROCKETMQ_ERR_REQUEST_CODE_NOT_SUPPORTED,
+                                            "request type not supported"));
+    }
+    rmq_cmd_free(req);
+}
+
 /* ---- scheduler ---- */
 
 typedef struct sched_task {
@@ -83,6 +111,7 @@ static void *sched_main(void *arg)
     sched_task_t tasks[] = {
         {rmq_mono_ms() + 10, inst->cfg.poll_ns_interval_ms, rmq_instance_refresh_routes},
         {rmq_mono_ms() + 1000, inst->cfg.heartbeat_interval_ms, rmq_instance_heartbeat_all},
+        {rmq_mono_ms() + 10000, inst->cfg.persist_interval_ms, rmq_instance_persist_offsets},
     };
     size_t ntasks = sizeof(tasks) / sizeof(tasks[0]);
     pthread_mutex_lock(&inst->lock);
@@ -134,13 +163,18 @@ int rmq_instance_start(rmq_instance_t *inst)
         return state == ROCKETMQ_RUNNING ? 0 : ROCKETMQ_ERR__STATE;
     }
     inst->state = ROCKETMQ_START_FAILED;
-    rmq_rclient_opts_t opts = {.connect_timeout_ms = 3000};
+    rmq_rclient_opts_t opts = {.connect_timeout_ms = 3000, .on_request = on_request, .ud = inst};
     inst->rc = rmq_rclient_new(NULL, &opts);
     inst->ex = inst->rc ? rmq_executor_new(callback_threads(), "rmq-cb") : NULL;
-    if (inst->ex && pthread_create(&inst->sched, NULL, sched_main, inst) == 0) {
+    inst->delayq = inst->ex ? rmq_delayq_new("rmq-delay") : NULL;
+    if (inst->delayq && pthread_create(&inst->sched, NULL, sched_main, inst) == 0) {
         inst->sched_started = true;
         pthread_setname_np(inst->sched, "rmq-sched");
-        inst->state = ROCKETMQ_RUNNING;
+        if (pthread_create(&inst->rebalance, NULL, rmq_instance_rebalance_main, inst) == 0) {
+            inst->rebalance_started = true;
+            pthread_setname_np(inst->rebalance, "rmq-rebalance");
+            inst->state = ROCKETMQ_RUNNING;
+        }
     }
     state = inst->state;
     pthread_mutex_unlock(&inst->lock);
@@ -157,15 +191,23 @@ static void instance_stop(rmq_instance_t *inst)
     pthread_mutex_lock(&inst->lock);
     inst->stopping = true;
     pthread_cond_broadcast(&inst->sched_cond);
+    pthread_cond_broadcast(&inst->rebalance_cond);
     pthread_mutex_unlock(&inst->lock);
     if (inst->sched_started)
         pthread_join(inst->sched, NULL);
-    /* callbacks queued so far still run; they may still use the connections */
-    rmq_executor_destroy(inst->ex);
-    inst->ex = NULL;
+    if (inst->rebalance_started)
+        pthread_join(inst->rebalance, NULL);
+    /* delayed tasks hold queues of consumers that are gone: cancelled */
+    rmq_delayq_destroy(inst->delayq);
+    inst->delayq = NULL;
+    /* Requests still pending fail now; their callbacks hand the failure to
+     * the callback threads, which run everything queued before they stop
+     * (nothing queued then calls the network: its owner has left). */
     if (inst->rc)
         rmq_rclient_destroy(inst->rc);
     inst->rc = NULL;
+    rmq_executor_destroy(inst->ex);
+    inst->ex = NULL;
     inst->state = ROCKETMQ_SHUTDOWN_ALREADY;
 }
 
@@ -173,6 +215,10 @@ static void instance_free(rmq_instance_t *inst)
 {
     rmq_instance_routes_free(inst);
     rmq_map_free(inst->producers, NULL);
+    rmq_map_free(inst->consumers, free);
+    rmq_map_free(inst->sub_topics, NULL);
+    pthread_cond_destroy(&inst->rebalance_cond);
+    pthread_cond_destroy(&inst->consumer_idle);
     rmq_instance_ns_free(inst);
     pthread_mutex_destroy(&inst->lock);
     pthread_mutex_destroy(&inst->route_lock);
@@ -219,6 +265,11 @@ rmq_rclient_t *rmq_instance_rclient(rmq_instance_t *inst)
 rmq_executor_t *rmq_instance_executor(rmq_instance_t *inst)
 {
     return inst->ex;
+}
+
+rmq_delayq_t *rmq_instance_delayq(rmq_instance_t *inst)
+{
+    return inst->delayq;
 }
 
 int rmq_instance_api_timeout(const rmq_instance_t *inst)

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client/delay_queue.h"
 #include "client/executor.h"
+#include "protocol/heartbeat.h"
 #include "client/publish_info.h"
 #include "remoting/client.h"
 
@@ -27,6 +29,8 @@ typedef struct rmq_instance_cfg {
     int poll_ns_interval_ms;   /* pollNameServerInterval, 30000 */
     int heartbeat_interval_ms; /* heartbeatBrokerInterval, 30000 */
     int api_timeout_ms;        /* mqClientApiTimeout, 3000 */
+    int persist_interval_ms;   /* persistConsumerOffsetInterval, 5000 */
+    int rebalance_interval_ms; /* rocketmq.client.rebalance.waitInterval, 20000 */
 } rmq_instance_cfg_t;
 
 void rmq_instance_cfg_defaults(rmq_instance_cfg_t *cfg);
@@ -45,6 +49,8 @@ const char *rmq_instance_client_id(const rmq_instance_t *inst);
 const char *rmq_instance_client_ip(const rmq_instance_t *inst);
 rmq_rclient_t *rmq_instance_rclient(rmq_instance_t *inst);
 rmq_executor_t *rmq_instance_executor(rmq_instance_t *inst);
+/* The instance's delayed tasks (pull requests put off, retries). */
+rmq_delayq_t *rmq_instance_delayq(rmq_instance_t *inst);
 int rmq_instance_api_timeout(const rmq_instance_t *inst);
 
 /* registerProducer: ROCKETMQ_ERR__INVALID_ARG if group is registered
@@ -53,6 +59,47 @@ int rmq_instance_register_producer(rmq_instance_t *inst, const char *group);
 /* unregisterProducer: forgets group and sends UNREGISTER_CLIENT for it to
  * every known broker address. */
 void rmq_instance_unregister_producer(rmq_instance_t *inst, const char *group);
+
+/* ---- consumers (consumers.c) ---- */
+
+/* What the instance asks of a registered consumer (MQConsumerInner). The
+ * functions run on the instance's threads (scheduler, rebalance). */
+typedef struct rmq_consumer_iface {
+    void *self;
+    /* its heartbeat entry (the instance frees it with rmq_consumer_data_free
+     * semantics: every string malloc'ed) */
+    void (*heartbeat)(void *self, rmq_consumer_data_t *out);
+    /* doRebalance */
+    void (*rebalance)(void *self);
+    /* persistConsumerOffset */
+    void (*persist)(void *self);
+    /* true for CLUSTERING consumers (BROADCASTING ones heartbeat too) */
+    bool clustering;
+} rmq_consumer_iface_t;
+
+/* registerConsumer: ROCKETMQ_ERR__INVALID_ARG if group is registered. */
+int rmq_instance_register_consumer(rmq_instance_t *inst, const char *group,
+                                   const rmq_consumer_iface_t *iface);
+/* Forgets group, then UNREGISTER_CLIENT to every broker address.  After it
+ * returns the instance calls none of its functions any more. */
+void rmq_instance_unregister_consumer(rmq_instance_t *inst, const char *group);
+/* Wakes the rebalance thread (NOTIFY_CONSUMER_IDS_CHANGED, consumer start). */
+void rmq_instance_rebalance_now(rmq_instance_t *inst);
+/* Keeps topic's route refreshed for subscriptions (counted: as many
+ * removes as adds). */
+void rmq_instance_add_sub_topic(rmq_instance_t *inst, const char *topic);
+void rmq_instance_remove_sub_topic(rmq_instance_t *inst, const char *topic);
+/* topicRouteData2TopicSubscribeInfo: the readable queues of topic from the
+ * cached route (fetched once if there is none), sorted; a malloc'ed array or
+ * NULL with *n 0. */
+int rmq_instance_subscribe_queues(rmq_instance_t *inst, const char *topic,
+                                  rocketmq_message_queue_t **mqs, size_t *n);
+/* findBrokerAddressInSubscribe: the address of broker_id of broker_name,
+ * else any address of it.  false when the broker is unknown. */
+bool rmq_instance_subscribe_addr(rmq_instance_t *inst, const char *broker_name, int64_t broker_id,
+                                 char *out, size_t n, bool *is_slave);
+/* Any address of a broker hosting topic (for GET_CONSUMER_LIST_BY_GROUP). */
+bool rmq_instance_any_broker_of_topic(rmq_instance_t *inst, const char *topic, char *out, size_t n);
 
 /* ---- name servers (namesrv.c) ---- */
 

@@ -12,6 +12,7 @@
 
 #include "base/num.h"
 #include "client/client_int.h"
+#include "client/msg_decode.h"
 #include "client/msg_int.h"
 
 #define NAME_VALUE_SEPARATOR '\001'
@@ -155,6 +156,7 @@ void rocketmq_message_destroy(rocketmq_message_t *msg)
     free(msg->props);
     free(msg->topic);
     free(msg->body);
+    free(msg->ext);
     free(msg);
 }
 
@@ -173,6 +175,11 @@ rocketmq_message_t *rocketmq_message_dup(const rocketmq_message_t *msg)
     for (size_t i = 0; i < msg->nprops; i++) {
         if (store_prop(c, msg->props[i].name, msg->props[i].value) != 0)
             goto err;
+    }
+    if (msg->ext) {
+        if (!(c->ext = malloc(sizeof(*c->ext))))
+            goto err;
+        *c->ext = *msg->ext;
     }
     return c;
 err:
@@ -319,7 +326,13 @@ const char *rocketmq_message_get_property(const rocketmq_message_t *msg, const c
 
 const char *rocketmq_message_get_msg_id(const rocketmq_message_t *msg)
 {
-    return rocketmq_message_get_property(msg, ROCKETMQ_PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    /* MessageClientExt.getMsgId: a received message without UNIQ_KEY
+     * (sent by an old or non-Java producer) is known by its offset id. */
+    const char *uniq =
+        rocketmq_message_get_property(msg, ROCKETMQ_PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    if (!uniq && msg && msg->ext)
+        return msg->ext->offset_msg_id;
+    return uniq;
 }
 
 void rocketmq_message_foreach_property(const rocketmq_message_t *msg,

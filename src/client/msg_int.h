@@ -12,6 +12,9 @@
 #include "base/buf.h"
 #include "rocketmq/message.h"
 
+/* The MessageExt fields of a received message (client/msg_decode.h). */
+typedef struct rmq_msg_ext rmq_msg_ext_t;
+
 typedef struct rmq_msg_prop {
     char *name;
     char *value;
@@ -24,6 +27,7 @@ struct rocketmq_message {
     int32_t flag;
     rmq_msg_prop_t *props; /* in the order first set */
     size_t nprops, cap;
+    rmq_msg_ext_t *ext; /* received messages only; NULL for one built locally */
 };
 
 /* Appends the properties string: name 0x01 value 0x02 for each property,

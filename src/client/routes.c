@@ -193,12 +193,18 @@ bool rmq_instance_master_addr(rmq_instance_t *inst, const char *broker_name, cha
 void rmq_instance_refresh_routes(rmq_instance_t *inst)
 {
     pthread_mutex_lock(&inst->lock);
+    size_t np = 0, ns = 0;
+    const char **pub = rmq_smap_keys_sorted(inst->publish, &np);
+    const char **sub = rmq_smap_keys_sorted(inst->sub_topics, &ns);
+    char **topics = rmq_calloc(np + ns + 1, sizeof(char *));
     size_t n = 0;
-    const char **keys = rmq_smap_keys_sorted(inst->publish, &n);
-    char **topics = rmq_calloc(n ? n : 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        topics[i] = rmq_strdup(keys[i]);
-    free(keys);
+    for (size_t i = 0; i < np; i++)
+        topics[n++] = rmq_strdup(pub[i]);
+    for (size_t i = 0; i < ns; i++)
+        if (!rmq_smap_get(inst->publish, sub[i]))
+            topics[n++] = rmq_strdup(sub[i]);
+    free(pub);
+    free(sub);
     pthread_mutex_unlock(&inst->lock);
     for (size_t i = 0; i < n; i++) {
         rmq_instance_update_route(inst, topics[i], NULL, 0);

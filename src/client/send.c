@@ -289,6 +289,7 @@ typedef struct attempt {
     rocketmq_message_queue_t mq;
     char addr[160];
     char detail[512];
+    bool forbidden; /* a check-forbidden hook refused it: never retried */
 } attempt_t;
 
 static void context(attempt_t *a, rocketmq_send_mode_t mode, rocketmq_send_context_t *ctx)
@@ -308,6 +309,7 @@ static int send_kernel(attempt_t *a, rocketmq_send_mode_t mode, int64_t timeout_
 {
     rocketmq_producer_t *p = a->p;
     a->detail[0] = '\0';
+    a->forbidden = false;
     int err = rmq_producer_broker_addr(p, a->pl->topic, a->mq.broker_name, a->addr, sizeof(a->addr));
     if (err != 0) {
         snprintf(a->detail, sizeof(a->detail), "%s", rocketmq_last_error_detail());
@@ -318,6 +320,7 @@ static int send_kernel(attempt_t *a, rocketmq_send_mode_t mode, int64_t timeout_
     err = rmq_producer_run_forbidden(p, &ctx);
     if (err != 0) {
         snprintf(a->detail, sizeof(a->detail), "forbidden by a check-forbidden hook");
+        a->forbidden = true;
         return err;
     }
     rmq_producer_run_before(p, &ctx);
@@ -382,7 +385,7 @@ static int send_default(rocketmq_producer_t *p, rocketmq_message_t *msg, rmq_sen
         last_err = err;
         RMQ_LOGD("client", "send to %s failed (%s), attempt %d of %d", a.mq.broker_name,
                  a.detail, times + 1, total);
-        if (!rmq_send_retryable(err))
+        if (a.forbidden || !rmq_send_retryable(err))
             break;
     }
     rmq_publish_info_unref(pi);

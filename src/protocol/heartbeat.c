@@ -251,7 +251,7 @@ static void subs_free(rmq_subscription_data_t *subs, size_t n)
 
 /* ---- HeartbeatData ---- */
 
-static void consumer_data_free(rmq_consumer_data_t *cd)
+void rmq_consumer_data_free(rmq_consumer_data_t *cd)
 {
     free(cd->group_name);
     subs_free(cd->subs, cd->nsubs);
@@ -264,7 +264,7 @@ void rmq_heartbeat_data_free(rmq_heartbeat_data_t *hb)
         return;
     free(hb->client_id);
     for (size_t i = 0; i < hb->nconsumers; i++)
-        consumer_data_free(&hb->consumers[i]);
+        rmq_consumer_data_free(&hb->consumers[i]);
     free(hb->consumers);
     rmq_str_array_free(hb->producer_groups, hb->nproducers);
     memset(hb, 0, sizeof(*hb));
@@ -339,7 +339,7 @@ static int consumer_data_from_json(const json_t *j, rmq_consumer_data_t *cd, con
     }
     return 0;
 fail:
-    consumer_data_free(cd);
+    rmq_consumer_data_free(cd);
     return rc;
 }
 
@@ -374,7 +374,7 @@ int rmq_heartbeat_data_decode(const void *p, size_t n, rmq_heartbeat_data_t *hb,
         if (cd->group_name)
             hb->nconsumers++;
         else
-            consumer_data_free(cd);
+            rmq_consumer_data_free(cd);
     }
     count = json_array_size(producers);
     if (count > 0)

@@ -86,6 +86,9 @@ typedef struct rmq_consumer_data {
     size_t nsubs;
 } rmq_consumer_data_t;
 
+/* Frees the contents, not the struct. */
+void rmq_consumer_data_free(rmq_consumer_data_t *cd);
+
 typedef struct rmq_heartbeat_data {
     char *client_id; /* "clientID" on the wire */
     rmq_consumer_data_t *consumers;

@@ -67,6 +67,7 @@ typedef struct it_broker_proc {
     char dir[64];   /* temp dir: broker.conf and store/ */
     char store[96]; /* storePathRootDir */
     int out_fd;     /* read end of the broker's stdout; -1 when closed */
+    bool paused;    /* SIGSTOPped by it_broker_pause */
 } it_broker_proc_t;
 
 /* Starts a broker registering with namesrv_addr (may be NULL: none).
@@ -167,8 +168,9 @@ int it_create_topic(rmq_rclient_t *rc, const char *addr, const char *topic, int 
 bool it_wait_route_brokers(rmq_rclient_t *rc, const char *ns_addr, const char *topic,
                            size_t nbrokers, int timeout_ms);
 /* SIGSTOP / SIGCONT to the broker's pid (a hung broker: its connections
- * stay open and nothing is answered).  Returns 0 or -1.  it_broker_stop
- * continues a paused broker before waiting for it. */
+ * stay open and nothing is answered).  Returns 0 or -1 (resume: -1 unless
+ * paused).  it_broker_stop continues a paused broker before its SIGTERM
+ * (SIGKILL needs no help); no running process is ever sent SIGCONT. */
 int it_broker_pause(it_broker_proc_t *bp);
 int it_broker_resume(it_broker_proc_t *bp);
 /* A loopback port nobody listens on (bound, then closed): a dead server. */
