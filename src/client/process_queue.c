@@ -170,8 +170,10 @@ bool rmq_pq_put(rmq_process_queue_t *pq, rocketmq_message_t **msgs, size_t n)
          * from the committed offset once the pull has expired, and the
          * messages are delivered again. */
         atomic_store(&pq->dropped, true);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             rocketmq_message_destroy(msgs[i]);
+            msgs[i] = NULL;
+        }
         pthread_mutex_unlock(&pq->mu);
         return false;
     }
@@ -182,6 +184,7 @@ bool rmq_pq_put(rmq_process_queue_t *pq, rocketmq_message_t **msgs, size_t n)
              * counting) or older than what the queue has seen: a queue's
              * offsets only grow while this object lives. */
             rocketmq_message_destroy(msgs[i]);
+            msgs[i] = NULL; /* so the caller cannot hand it on */
             continue;
         }
         pq->ents[pq->tail++] = (pq_entry_t){off, msgs[i]};

@@ -26,12 +26,14 @@ void rmq_pq_ref(rmq_process_queue_t *pq);
 /* The last reference frees the queue and the messages it still holds. */
 void rmq_pq_unref(rmq_process_queue_t *pq);
 
-/* putMessage: takes the n messages over (queue offsets ascending; ones at or
- * below the highest offset ever held are freed, not added).  Returns true
- * when an orderly consumer should start a consume task: messages are held
- * and no task is consuming (the consuming flag is then set), Java's test.
- * Out of memory, the messages are freed and the queue is marked dropped, so
- * the rebalance recreates it from the committed offset and they come again. */
+/* putMessage: takes the n messages over (queue offsets ascending; ones at
+ * or below the highest offset ever held are freed, not added, and their
+ * slots in msgs set to NULL: a caller passing msgs on must skip the NULLs).
+ * Returns true when an orderly consumer should start a consume task:
+ * messages are held and no task is consuming (the consuming flag is then
+ * set), Java's test.  Out of memory, all are freed (msgs all NULL) and the
+ * queue is marked dropped, so the rebalance recreates it from the committed
+ * offset and they come again. */
 bool rmq_pq_put(rmq_process_queue_t *pq, rocketmq_message_t **msgs, size_t n);
 /* removeMessage (concurrent consumption): removes and frees the messages at
  * these queue offsets.  Returns the offset to commit: the smallest offset

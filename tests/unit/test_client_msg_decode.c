@@ -363,7 +363,8 @@ static void properties_rules(void **state)
 
     /* empty segments, short ones, empty names or values, no separator,
      * and a value holding a 0x01 (kept, as Java keeps it) */
-    static const char c[] = "\002\002ab\002\001xx\002yy\001\002abc\002k\001v\001w\002z\001\002Q\001R";
+    static const char c[] =
+        "\002\002ab\002\001xx\002yy\001\002abc\002k\001v\001w\002z\001\002Q\001R";
     m = with_props(c, sizeof(c) - 1);
     assert_int_equal(m->nprops, 2);
     assert_string_equal(m->props[0].name, "k");

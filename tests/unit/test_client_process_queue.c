@@ -190,7 +190,13 @@ static void put_ignores_old_offsets(void **state)
     assert_int_equal(rmq_pq_count(pq), 4);
     /* a batch with an old offset in the middle */
     rocketmq_message_t *v[] = {mk(9, 1), mk(2, 1), mk(10, 1), mk(10, 1)};
+    rocketmq_message_t *kept9 = v[0], *kept10 = v[2];
     rmq_pq_put(pq, v, 4);
+    /* the freed ones are NULLed in the caller's array, the kept ones stay */
+    assert_ptr_equal(v[0], kept9);
+    assert_null(v[1]);
+    assert_ptr_equal(v[2], kept10);
+    assert_null(v[3]);
     assert_int_equal(rmq_pq_count(pq), 6);
     assert_int_equal(rmq_pq_size(pq), 42);
     int64_t all[] = {5, 6, 7, 8, 9, 10};
