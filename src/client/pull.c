@@ -88,7 +88,12 @@ static void found(rmq_pull_request_t *pr, const rmq_cmd_t *resp, const rmq_pull_
     rmq_subscription_data_free(&sub);
     if (n > 0) {
         bool dispatch = rmq_pq_put(pr->pq, msgs, n);
-        rmq_consume_submit(c, &pr->mq, pr->pq, msgs, n, dispatch);
+        /* messages the queue already had were freed and left NULL */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (msgs[i])
+                msgs[k++] = msgs[i];
+        rmq_consume_submit(c, &pr->mq, pr->pq, msgs, k, dispatch);
     }
     free(msgs);
     rmq_pull_later(pr, n > 0 ? c->pull_interval_ms : 0);
