@@ -525,6 +525,10 @@ int rocketmq_lite_pull_consumer_assign(rocketmq_lite_pull_consumer_t *c,
         set_queues(c, mqs, n);
         return 0;
     }
+    for (size_t i = 0; i < c->nqueues; i++) { /* after a shutdown: what was cached */
+        clear_cache(&c->queues[i]);
+        free(c->queues[i].cache);
+    }
     free(c->queues);
     c->queues = rmq_calloc(n ? n : 1, sizeof(*c->queues));
     for (size_t i = 0; i < n; i++) {
@@ -556,14 +560,21 @@ int rocketmq_lite_pull_consumer_start(rocketmq_lite_pull_consumer_t *c)
     char cid[256];
     snprintf(cid, sizeof(cid), "%s@%s", c->icfg.client_ip, c->instance_name);
     c->inst = rmq_instance_acquire(cid, &c->icfg);
+    /* broadcasting offsets: where the push consumer keeps them too */
     char dir[512];
+    const char *d = getenv("ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR");
     const char *home = getenv("HOME");
-    snprintf(dir, sizeof(dir), "%s/.rocketmq_offsets", home && *home ? home : "/tmp");
+    if (d && *d)
+        snprintf(dir, sizeof(dir), "%s", d);
+    else
+        snprintf(dir, sizeof(dir), "%s/.rocketmq_offsets", home && *home ? home : "/tmp");
     c->offsets = rmq_offset_store_new(c->inst, c->group, c->model == ROCKETMQ_CLUSTERING, dir);
     rmq_offset_store_load(c->offsets);
     rmq_consumer_iface_t iface = {c, iface_heartbeat, iface_rebalance, iface_persist,
                                   c->model == ROCKETMQ_CLUSTERING};
     if (rmq_instance_register_consumer(c->inst, c->group, &iface) != 0) {
+        rmq_offset_store_free(c->offsets); /* a later start makes a new one */
+        c->offsets = NULL;
         rmq_instance_release(c->inst);
         c->inst = NULL;
         c->state = ROCKETMQ_CREATE_JUST;
@@ -575,6 +586,8 @@ int rocketmq_lite_pull_consumer_start(rocketmq_lite_pull_consumer_t *c)
     if ((err = rmq_instance_start(c->inst)) != 0 ||
         pthread_create(&c->puller, NULL, puller_main, c) != 0) {
         rmq_instance_unregister_consumer(c->inst, c->group);
+        if (c->subscribed)
+            rmq_instance_remove_sub_topic(c->inst, c->sub.topic);
         rmq_instance_release(c->inst);
         c->inst = NULL;
         return rmq_client_fail(err ? err : ROCKETMQ_ERR__FAIL, "the consumer failed to start");
@@ -599,11 +612,13 @@ int rocketmq_lite_pull_consumer_shutdown(rocketmq_lite_pull_consumer_t *c)
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->puller, NULL);
-    rmq_instance_unregister_consumer(c->inst, c->group);
+    /* offsets first (one-way), then the synchronous UNREGISTER_CLIENT on
+     * the same connections, as Java and the push consumer do */
     if (c->auto_commit)
         rocketmq_lite_pull_consumer_commit(c);
     else
         iface_persist(c);
+    rmq_instance_unregister_consumer(c->inst, c->group);
     if (c->subscribed)
         rmq_instance_remove_sub_topic(c->inst, c->sub.topic);
     c->state = ROCKETMQ_SHUTDOWN_ALREADY;
@@ -676,8 +691,11 @@ int rocketmq_lite_pull_consumer_poll(rocketmq_lite_pull_consumer_t *c, int timeo
 
 int rocketmq_lite_pull_consumer_commit(rocketmq_lite_pull_consumer_t *c)
 {
-    if (!c || !c->offsets)
-        return rmq_client_fail(ROCKETMQ_ERR__STATE, "not started");
+    /* RUNNING only: after shutdown the offset store's instance is gone
+     * (shutdown itself commits before it changes the state) */
+    int err = running(c);
+    if (err != 0)
+        return err;
     pthread_mutex_lock(&c->lock);
     commit_locked(c);
     size_t n = c->nqueues;

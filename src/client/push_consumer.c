@@ -348,6 +348,8 @@ static int start_locked(rocketmq_push_consumer_t *c)
     if (!c->consume_pool || rmq_instance_register_consumer(c->inst, c->group, &iface) != 0) {
         rmq_executor_destroy(c->consume_pool);
         c->consume_pool = NULL;
+        rmq_offset_store_free(c->offsets); /* a later start makes a new one */
+        c->offsets = NULL;
         rmq_instance_release(c->inst);
         c->inst = NULL;
         atomic_store(&c->state, ROCKETMQ_CREATE_JUST);
@@ -361,6 +363,10 @@ static int start_locked(rocketmq_push_consumer_t *c)
     err = rmq_instance_start(c->inst);
     if (err != 0) {
         rmq_instance_unregister_consumer(c->inst, c->group);
+        for (size_t i = 0; i < c->nsubs; i++)
+            rmq_instance_remove_sub_topic(c->inst, c->subs[i].data.topic);
+        rmq_executor_destroy(c->consume_pool);
+        c->consume_pool = NULL;
         rmq_instance_release(c->inst);
         c->inst = NULL;
         return rmq_client_fail(err, "the client instance %s failed to start", cid);

@@ -4,26 +4,32 @@
 # dir, runs the node tests in this directory against them (node --test), then
 # stops both with SIGTERM and expects clean exits.
 #
-#   tests/interop/run.sh BUILD_DIR [C_SEND]
+#   tests/interop/run.sh BUILD_DIR [C_SEND [C_CONSUME]]
 #
 # C_SEND: the interop_c_send program (tests/interop/c_send.c; default
 # BUILD_DIR/tests/interop_c_send), whose messages an ali-ons consumer reads.
+# C_CONSUME: the interop_c_consume program (tests/interop/c_consume.c;
+# default BUILD_DIR/tests/interop_c_consume), librocketmq's push consumer
+# reading what an ali-ons producer sent.
 #
 # Needs node and tests/interop/node_modules (npm ci in tests/interop).  Every
 # wait is bounded; only the processes started here are ever signalled.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -x "$1/rmq-namesrv" ] || [ ! -x "$1/rmq-broker" ]; then
-    echo "usage: $0 BUILD_DIR [C_SEND] (with rmq-namesrv and rmq-broker built)" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ] || [ ! -x "$1/rmq-namesrv" ] || [ ! -x "$1/rmq-broker" ]; then
+    echo "usage: $0 BUILD_DIR [C_SEND [C_CONSUME]] (with rmq-namesrv and rmq-broker built)" >&2
     exit 2
 fi
 build=$(cd "$1" && pwd)
 c_send=${2:-$build/tests/interop_c_send}
-if [ ! -x "$c_send" ]; then
-    echo "$0: $c_send not built" >&2
-    exit 2
-fi
+c_consume=${3:-$build/tests/interop_c_consume}
+for prog in "$c_send" "$c_consume"; do
+    if [ ! -x "$prog" ]; then
+        echo "$0: $prog not built" >&2
+        exit 2
+    fi
+done
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/ali-ons" ]; then
     echo "$0: needs node and $here/node_modules (run npm ci in $here)" >&2
     exit 2
@@ -110,7 +116,7 @@ if ! broker_port=$(boot_port "$tmp/broker.out" 's/^The broker\[[^,]*, 127\.0\.0\
 fi
 
 export RMQ_NAMESRV_ADDR="127.0.0.1:$ns_port" RMQ_BROKER_ADDR="127.0.0.1:$broker_port"
-export RMQ_C_SEND="$c_send"
+export RMQ_C_SEND="$c_send" RMQ_C_CONSUME="$c_consume"
 echo "name server $RMQ_NAMESRV_ADDR, broker $RMQ_BROKER_ADDR"
 cd "$here"
 timeout -k 5 240 node --test --test-concurrency=1 ./*.test.js
