@@ -199,9 +199,11 @@ static uint8_t *enc_buffer(size_t need)
     return b->p;
 }
 
-void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_result_t *res)
+void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_result_t *res,
+                      int64_t *waited_since)
 {
     memset(res, 0, sizeof(*res));
+    *waited_since = 0;
     size_t one;
     size_t *sizes = n == 1 ? &one : rmq_malloc(n * sizeof(*sizes));
     size_t total = 0;
@@ -221,7 +223,10 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
     size_t at = 0;
     for (size_t i = 0; i < n; i++)
         at += rmq_record_encode(&msgs[i], enc + at);
-    pthread_mutex_lock(&s->put_lock);
+    if (pthread_mutex_trylock(&s->put_lock) != 0) {
+        *waited_since = rmq_now_ms();
+        pthread_mutex_lock(&s->put_lock);
+    }
     res->status = append_locked(s, msgs, n, enc, total, sizes, res);
     atomic_store(&s->begin_time_in_lock, 0);
     pthread_mutex_unlock(&s->put_lock);

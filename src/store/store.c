@@ -397,8 +397,10 @@ void rmq_store_set_arrival_cb(rmq_store_t *s, rmq_arrival_cb cb, void *arg)
 bool rmq_store_os_pagecache_busy(rmq_store_t *s)
 {
     int64_t begin = atomic_load(&s->begin_time_in_lock);
+    if (begin == 0) /* the lock is free: no clock read on the common path */
+        return false;
     int64_t diff = rmq_now_ms() - begin;
-    return begin != 0 && diff < 10000000 && diff > RMQ_PAGECACHE_BUSY_MS;
+    return diff < 10000000 && diff > RMQ_PAGECACHE_BUSY_MS;
 }
 
 static bool wants_wait(const rmq_msg_in_t *m)
@@ -411,20 +413,22 @@ static bool wants_wait(const rmq_msg_in_t *m)
 
 void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg)
 {
-    /* One clock read per put: an ASYNC put ends at its store timestamp. */
-    int64_t begin_ms = rmq_now_ms();
+    int64_t waited_since = 0;
     rmq_put_result_t res = {.status = RMQ_PUT_OK};
     if (n == 0 || atomic_load(&s->stopping) || atomic_load(&s->running_flags) != 0)
         res.status = n == 0 ? RMQ_PUT_MESSAGE_ILLEGAL : RMQ_PUT_SERVICE_NOT_AVAILABLE;
     else if (rmq_store_os_pagecache_busy(s))
         res.status = RMQ_PUT_OS_PAGECACHE_BUSY;
     else
-        rmq_store_append(s, msgs, n, &res);
+        rmq_store_append(s, msgs, n, &res, &waited_since);
+    /* A put begins when it waits for the append lock, or at its store
+     * timestamp when the lock was free (encoding takes microseconds). */
+    int64_t begin_ms = waited_since ? waited_since : res.store_timestamp;
     if (res.status != RMQ_PUT_OK || !s->sync_flush || !wants_wait(&msgs[0])) {
         if (res.status == RMQ_PUT_OK && s->sync_flush)
             rmq_flush_wake(s);
         if (res.status == RMQ_PUT_OK)
-            rmq_store_note_put_latency(s, res.store_timestamp - begin_ms);
+            rmq_store_note_put_latency(s, res.store_timestamp - begin_ms); /* ends when stored */
         cb(&res, arg);
         return;
     }

@@ -99,7 +99,11 @@ struct rmq_store {
 };
 
 /* commitlog.c */
-void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_result_t *res);
+/* *waited_since: when the put started waiting for the append lock (wall
+ * clock ms), 0 if the lock was free: the only part of an ASYNC put that can
+ * take a millisecond, so a free lock costs no clock read. */
+void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_result_t *res,
+                      int64_t *waited_since);
 /* Recovery after load; dispatches records itself after a crash. */
 void rmq_commitlog_recover(rmq_store_t *s);
 /* Rebuilds the topic-queue table from the consume queues. */
