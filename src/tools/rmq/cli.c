@@ -1,0 +1,210 @@
+#include "tools/rmq/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/num.h"
+
+rmq_admin_t *cli_admin(rmq_cli_t *cli)
+{
+    if (cli->admin)
+        return cli->admin;
+    char err[256];
+    cli->admin = rmq_admin_new(cli->namesrv, cli->timeout_ms, err, sizeof(err));
+    if (!cli->admin)
+        cli_fail(cli, "%s", err);
+    return cli->admin;
+}
+
+static void vfail(rmq_cli_t *cli, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "rmq %s: ", cli->cmd ? cli->cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(rmq_cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(cli, fmt, ap);
+    va_end(ap);
+    return RMQ_EXIT_FAIL;
+}
+
+int cli_usage(rmq_cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "rmq %s: ", cli->cmd ? cli->cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see rmq help %s)\n", cli->cmd ? cli->cmd : "");
+    va_end(ap);
+    return RMQ_EXIT_USAGE;
+}
+
+/* ---- options ---- */
+
+enum { OPT_JSON = 1000, OPT_TIMEOUT, OPT_HELP };
+
+int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
+               const cli_opt_t *longopts, const char **optarg_out)
+{
+    static char spec[128];
+    static struct option opts[64];
+    static int prepared_for = -1;
+    if (prepared_for != argc) { /* the first call of a parse */
+        snprintf(spec, sizeof(spec), "+:n:h%s", shortopts ? shortopts : "");
+        size_t k = 0;
+        for (const cli_opt_t *o = longopts; o && o->val && k < 58; o++)
+            if (o->name)
+                opts[k++] = (struct option){o->name, o->has_arg, NULL, o->val};
+        opts[k++] = (struct option){"json", 0, NULL, OPT_JSON};
+        opts[k++] = (struct option){"timeout-ms", 1, NULL, OPT_TIMEOUT};
+        opts[k++] = (struct option){"help", 0, NULL, 'h'};
+        opts[k++] = (struct option){"namesrv", 1, NULL, 'n'};
+        opts[k] = (struct option){NULL, 0, NULL, 0};
+        optind = 1;
+        opterr = 0;
+        prepared_for = argc;
+    }
+    for (;;) {
+        int c = getopt_long(argc, argv, spec, opts, NULL);
+        *optarg_out = optarg;
+        if (c == -1) {
+            prepared_for = -1;
+            return -1;
+        }
+        if (c == 'n') {
+            cli->namesrv = optarg;
+        } else if (c == OPT_JSON) {
+            cli->json = true;
+        } else if (c == OPT_TIMEOUT) {
+            int64_t v = 0;
+            if (cli_parse_i64(cli, "--timeout-ms", optarg, 1, 3600000, &v) != 0)
+                return '?';
+            cli->timeout_ms = (int)v;
+        } else if (c == '?' || c == ':') {
+            const char *what = c == ':' ? "needs a value" : "is unknown";
+            if (optopt)
+                cli_usage(cli, "option -%c %s", optopt, what);
+            else
+                cli_usage(cli, "option %s %s", argv[optind - 1], what);
+            prepared_for = -1;
+            return '?';
+        } else {
+            return c; /* 'h' or the subcommand's */
+        }
+    }
+}
+
+int cli_optind(void)
+{
+    return optind;
+}
+
+int cli_parse_i64(rmq_cli_t *cli, const char *flag, const char *v, int64_t min, int64_t max,
+                  int64_t *out)
+{
+    int64_t x;
+    if (!v || rmq_parse_i64(v, &x) != 0 || x < min || x > max)
+        return cli_usage(cli, "%s wants an integer in [%lld, %lld], not '%s'", flag,
+                         (long long)min, (long long)max, v ? v : "");
+    *out = x;
+    return 0;
+}
+
+/* ---- tables ---- */
+
+struct cli_table {
+    size_t ncols;
+    char **headers;
+    char ***rows;
+    size_t nrows;
+};
+
+cli_table_t *cli_table_new(const char *const *headers)
+{
+    cli_table_t *t = rmq_calloc(1, sizeof(*t));
+    while (headers[t->ncols])
+        t->ncols++;
+    t->headers = rmq_calloc(t->ncols, sizeof(char *));
+    for (size_t i = 0; i < t->ncols; i++)
+        t->headers[i] = rmq_strdup(headers[i]);
+    return t;
+}
+
+void cli_table_row(cli_table_t *t, ...)
+{
+    va_list ap;
+    va_start(ap, t);
+    char **row = rmq_calloc(t->ncols, sizeof(char *));
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *cell = va_arg(ap, const char *);
+        row[i] = rmq_strdup(cell ? cell : "");
+    }
+    va_end(ap);
+    t->rows = rmq_realloc(t->rows, (t->nrows + 1) * sizeof(char **));
+    t->rows[t->nrows++] = row;
+}
+
+static void print_cell(const char *s, size_t width, bool last)
+{
+    if (last)
+        printf("%s\n", s);
+    else
+        printf("%-*s  ", (int)width, s);
+}
+
+void cli_table_print(rmq_cli_t *cli, cli_table_t *t)
+{
+    if (cli->json) {
+        json_t *arr = json_array();
+        for (size_t r = 0; r < t->nrows; r++) {
+            json_t *o = json_object();
+            for (size_t c = 0; c < t->ncols; c++)
+                json_object_set_new(o, t->headers[c], json_string(t->rows[r][c]));
+            json_array_append_new(arr, o);
+        }
+        cli_json_print(arr);
+    } else {
+        size_t *w = rmq_calloc(t->ncols, sizeof(size_t));
+        for (size_t c = 0; c < t->ncols; c++) {
+            w[c] = strlen(t->headers[c]);
+            for (size_t r = 0; r < t->nrows; r++)
+                if (strlen(t->rows[r][c]) > w[c])
+                    w[c] = strlen(t->rows[r][c]);
+        }
+        for (size_t c = 0; c < t->ncols; c++)
+            print_cell(t->headers[c], w[c], c + 1 == t->ncols);
+        for (size_t r = 0; r < t->nrows; r++)
+            for (size_t c = 0; c < t->ncols; c++)
+                print_cell(t->rows[r][c], w[c], c + 1 == t->ncols);
+        free(w);
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++)
+            free(t->rows[r][c]);
+        free(t->rows[r]);
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+        free(t->headers[c]);
+    free(t->headers);
+    free(t->rows);
+    free(t);
+}
+
+void cli_json_print(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+    json_decref(v);
+}
