@@ -184,12 +184,7 @@ static void *schedule_main(void *arg)
         pthread_mutex_lock(&sc->lock);
         if (!sc->stop && moved == 0) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += TICK_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, TICK_MS);
             pthread_cond_timedwait(&sc->cond, &sc->lock, &ts);
         }
     }

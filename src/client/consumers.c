@@ -97,14 +97,7 @@ void *rmq_instance_rebalance_main(void *arg)
     while (!inst->stopping) {
         if (!inst->rebalance_wake) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = inst->cfg.rebalance_interval_ms;
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, inst->cfg.rebalance_interval_ms);
             pthread_cond_timedwait(&inst->rebalance_cond, &inst->lock, &ts);
         }
         inst->rebalance_wake = false;

@@ -71,13 +71,7 @@ static void wait_until(rmq_delayq_t *q, int64_t due_ms)
     if (wait <= 0)
         return;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait / 1000;
-    ts.tv_nsec += (wait % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    rmq_timespec_in(&ts, CLOCK_MONOTONIC, wait);
     pthread_cond_timedwait(&q->cond, &q->lock, &ts);
 }
 

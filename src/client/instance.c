@@ -129,16 +129,10 @@ static void *sched_main(void *arg)
         }
         if (inst->stopping)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t wait = next - rmq_mono_ms();
         if (wait > 0) {
-            ts.tv_sec += wait / 1000;
-            ts.tv_nsec += (wait % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts;
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, wait);
             pthread_cond_timedwait(&inst->sched_cond, &inst->lock, &ts);
         }
     }

@@ -343,12 +343,7 @@ static void *puller_main(void *arg)
         lite_queue_t *q = next_to_pull(c, &cursor);
         if (!q) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_REALTIME, 50);
             pthread_cond_timedwait(&c->cond, &c->lock, &ts);
             continue;
         }
@@ -667,13 +662,7 @@ int rocketmq_lite_pull_consumer_poll(rocketmq_lite_pull_consumer_t *c, int timeo
         if (got > 0 || left <= 0 || c->stopping)
             break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        rmq_timespec_in(&ts, CLOCK_REALTIME, left);
         pthread_cond_timedwait(&c->cond, &c->lock, &ts);
     }
     bool commit = c->auto_commit && rmq_mono_ms() - c->last_commit_ms >= LITE_AUTO_COMMIT_MS;

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/time.h"
 #include "rocketmq/error.h"
 
 #define CONNECT_TIMEOUT_DEFAULT 3000
@@ -201,14 +202,7 @@ int rmq_rclient_invoke_sync(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req,
     /* The loop enforces the deadline; this wait only guards against a loop
      * that stopped answering altogether. */
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    int64_t guard_ms = (int64_t)timeout_ms + 5000;
-    until.tv_sec += guard_ms / 1000;
-    until.tv_nsec += (guard_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    rmq_timespec_in(&until, CLOCK_MONOTONIC, (int64_t)timeout_ms + 5000);
     pthread_mutex_lock(&w->lock);
     int wrc = 0;
     while (!w->done && wrc != ETIMEDOUT)

@@ -203,12 +203,7 @@ void *rmq_dispatch_main(void *arg)
         if (n == 0 && !atomic_load(&s->stopping) &&
             atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl)) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 10 * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, 10);
             pthread_cond_timedwait(&s->dispatch_cond, &s->dispatch_lock, &ts);
         }
         atomic_store(&s->dispatch_idle, false);

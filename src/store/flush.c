@@ -14,13 +14,7 @@
 bool rmq_store_sleep(rmq_store_t *s, pthread_mutex_t *m, pthread_cond_t *c, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    rmq_timespec_in(&ts, CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(m);
     if (!atomic_load(&s->stopping))
         pthread_cond_timedwait(c, m, &ts);
@@ -173,12 +167,7 @@ static void *completer_main(void *arg)
         if (!c->list && !c->stop) {
             /* wakes at least every 10 ms for the waiters' deadlines */
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 10 * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, 10);
             c->waiting = true;
             pthread_cond_timedwait(&c->cond, &c->lock, &ts);
             c->waiting = false;
@@ -233,12 +222,7 @@ static void group_commit_loop(rmq_store_t *s)
         pthread_mutex_lock(&s->flush_lock);
         if (!s->flush_wake && !atomic_load(&s->stopping)) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 10 * 1000000; /* GroupCommitService waits 10 ms */
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, 10); /* GroupCommitService waits 10 ms */
             s->flush_waiting = true;
             pthread_cond_timedwait(&s->flush_cond, &s->flush_lock, &ts);
             s->flush_waiting = false;
