@@ -400,13 +400,20 @@ static int send_default(rocketmq_producer_t *p, rocketmq_message_t *msg, rmq_sen
 
 /* ---- public sends ---- */
 
+/* What every public call starts with: a fresh error detail, a producer, the
+ * RUNNING state. */
+static int begin_call(rocketmq_producer_t *p, bool args_ok, const char *missing)
+{
+    rmq_client_clear_error();
+    if (!p || !args_ok)
+        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "%s", p ? missing : "no producer");
+    return rmq_producer_check_running(p);
+}
+
 static int send_sync(rocketmq_producer_t *p, rocketmq_message_t *msg, int timeout_ms,
                      rocketmq_send_result_t *res)
 {
-    rmq_client_clear_error();
-    if (!p)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, true, "");
     if (err != 0)
         return err;
     rocketmq_send_result_t tmp;
@@ -433,10 +440,7 @@ int rocketmq_producer_send_timeout(rocketmq_producer_t *p, rocketmq_message_t *m
 
 int rocketmq_producer_send_oneway(rocketmq_producer_t *p, rocketmq_message_t *msg)
 {
-    rmq_client_clear_error();
-    if (!p)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, true, "");
     if (err != 0)
         return err;
     rmq_send_payload_t pl;
@@ -451,10 +455,7 @@ int rocketmq_producer_send_oneway(rocketmq_producer_t *p, rocketmq_message_t *ms
 int rocketmq_producer_send_async(rocketmq_producer_t *p, rocketmq_message_t *msg,
                                  rocketmq_send_cb cb, void *arg)
 {
-    rmq_client_clear_error();
-    if (!p || !cb)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer or no callback");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, cb != NULL, "no callback");
     if (err != 0)
         return err;
     return rmq_producer_send_async_impl(p, msg, cb, arg);
@@ -480,10 +481,7 @@ int rocketmq_producer_send_to_queue(rocketmq_producer_t *p, rocketmq_message_t *
                                     const rocketmq_message_queue_t *mq,
                                     rocketmq_send_result_t *result)
 {
-    rmq_client_clear_error();
-    if (!p || !mq)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer or no queue");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, mq != NULL, "no queue");
     if (err != 0)
         return err;
     if (msg && msg->topic && strcmp(msg->topic, mq->topic) != 0)
@@ -513,10 +511,7 @@ int rocketmq_producer_send_orderly(rocketmq_producer_t *p, rocketmq_message_t *m
                                    rocketmq_queue_selector selector, void *arg,
                                    rocketmq_send_result_t *result)
 {
-    rmq_client_clear_error();
-    if (!p || !selector)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer or no selector");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, selector != NULL, "no selector");
     if (err != 0)
         return err;
     rmq_send_payload_t pl;
@@ -541,10 +536,7 @@ int rocketmq_producer_send_orderly(rocketmq_producer_t *p, rocketmq_message_t *m
 int rocketmq_producer_send_batch(rocketmq_producer_t *p, rocketmq_message_t **msgs, size_t n,
                                  rocketmq_send_result_t *result)
 {
-    rmq_client_clear_error();
-    if (!p)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "no producer");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, true, "");
     if (err != 0)
         return err;
     rmq_send_payload_t pl;
@@ -561,10 +553,7 @@ int rocketmq_producer_send_batch(rocketmq_producer_t *p, rocketmq_message_t **ms
 int rocketmq_producer_fetch_publish_queues(rocketmq_producer_t *p, const char *topic,
                                            rocketmq_message_queue_t *mqs, size_t cap, size_t *n)
 {
-    rmq_client_clear_error();
-    if (!p || !topic || (cap && !mqs))
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "missing argument");
-    int err = rmq_producer_check_running(p);
+    int err = begin_call(p, topic && (!cap || mqs), "no topic, or no room for the queues");
     if (err != 0)
         return err;
     rmq_publish_info_t *pi = NULL;
