@@ -182,24 +182,12 @@ static int before_start(rocketmq_producer_t *p)
 
 static int set_str(rocketmq_producer_t *p, char *dst, size_t n, const char *v)
 {
-    int err = before_start(p);
-    if (err != 0)
-        return err;
-    if (!v || strlen(v) >= n)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "value missing or longer than %zu", n - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
+    return rmq_cfg_str(before_start(p), dst, n, v);
 }
 
 static int set_int(rocketmq_producer_t *p, int *dst, int v, int min, int max)
 {
-    int err = before_start(p);
-    if (err != 0)
-        return err;
-    if (v < min || v > max)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "%d is out of range [%d, %d]", v, min, max);
-    *dst = v;
-    return 0;
+    return rmq_cfg_int(before_start(p), dst, v, min, max);
 }
 
 static int set_bool(rocketmq_producer_t *p, bool *dst, bool v)

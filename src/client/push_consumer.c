@@ -462,24 +462,12 @@ static int before_start(rocketmq_push_consumer_t *c)
 
 static int set_int(rocketmq_push_consumer_t *c, int *dst, int v, int min, int max)
 {
-    int err = before_start(c);
-    if (err != 0)
-        return err;
-    if (v < min || v > max)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "%d is out of range [%d, %d]", v, min, max);
-    *dst = v;
-    return 0;
+    return rmq_cfg_int(before_start(c), dst, v, min, max);
 }
 
 static int set_str(rocketmq_push_consumer_t *c, char *dst, size_t n, const char *v)
 {
-    int err = before_start(c);
-    if (err != 0)
-        return err;
-    if (!v || strlen(v) >= n)
-        return rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "value missing or longer than %zu", n - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
+    return rmq_cfg_str(before_start(c), dst, n, v);
 }
 
 int rocketmq_push_consumer_set_namesrv_addr(rocketmq_push_consumer_t *c, const char *addrs)
