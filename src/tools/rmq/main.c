@@ -55,6 +55,9 @@ static int help(const char *name)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* The library's own warnings (a server that cannot be reached) would
+     * come before the tool's one-line error; RMQ_LOG_LEVEL still wins. */
+    setenv("RMQ_LOG_LEVEL", "error", 0);
     if (argc < 2) {
         list_commands(stderr);
         return RMQ_EXIT_USAGE;
