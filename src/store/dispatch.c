@@ -173,11 +173,13 @@ void rmq_dispatch_wake(rmq_store_t *s)
  * doubling up to 1 s (Java retries a consume-queue write once a second). */
 #define RETRY_MIN_MS 10
 #define RETRY_MAX_MS 1000
+/* Empty 1 ms rounds before the dispatcher sleeps until woken (~0.2 s). */
+#define LINGER_ROUNDS 200
 
 void *rmq_dispatch_main(void *arg)
 {
     rmq_store_t *s = arg;
-    int retry_ms = 0;
+    int retry_ms = 0, idle_rounds = LINGER_ROUNDS + 1;
     while (!atomic_load(&s->stopping)) {
         rmq_store_run_topic_deletes(s);
         bool failed;
@@ -194,16 +196,24 @@ void *rmq_dispatch_main(void *arg)
             continue;
         }
         retry_ms = 0;
+        idle_rounds = n > 0 ? 0 : idle_rounds + 1;
+        /* While appends keep coming, poll every millisecond (as Java's
+         * ReputMessageService sleeps 1 ms a round) instead of being woken:
+         * a dispatcher faster than the appends would otherwise cost every
+         * put a wake-up and two thread switches.  After LINGER_ROUNDS empty
+         * rounds it sleeps until an append wakes it. */
+        bool linger = idle_rounds <= LINGER_ROUNDS;
         pthread_mutex_lock(&s->dispatch_lock);
         /* Wake anyone waiting for dispatch to catch up, then wait for appends.
          * idle is set before the end is re-read: an append after that read
          * sees idle and signals (see rmq_dispatch_wake). */
         pthread_cond_broadcast(&s->dispatch_cond);
-        atomic_store(&s->dispatch_idle, true);
+        if (!linger)
+            atomic_store(&s->dispatch_idle, true);
         if (n == 0 && !atomic_load(&s->stopping) &&
             atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl)) {
             struct timespec ts;
-            rmq_timespec_in(&ts, CLOCK_MONOTONIC, 10);
+            rmq_timespec_in(&ts, CLOCK_MONOTONIC, linger ? 1 : 10);
             pthread_cond_timedwait(&s->dispatch_cond, &s->dispatch_lock, &ts);
         }
         atomic_store(&s->dispatch_idle, false);
