@@ -4,7 +4,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build build-asan test run bench fuzz clean docs
+.PHONY: all deps build build-asan test run bench bench-peers fuzz clean docs
 
 all: build
 
@@ -31,6 +31,12 @@ run: build
 bench: build
 	@bench/namesrv.sh build
 	@bench/store.sh build
+	@bench/broker.sh build
+
+# rmq-broker next to nats-server (JetStream) and redis-server (Streams), the
+# same publish load against each; installs those two from Debian if missing.
+bench-peers: build
+	@bench/peers.sh build
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DRMQ_FUZZ=ON -DRMQ_TESTS=OFF >/dev/null

@@ -1,15 +1,18 @@
 /* Request/response load generator for the transport benchmark.
  *
  *   rr_load --addr 127.0.0.1:PORT --conns 16 --seconds 5 --mode echo|route
- *           [--topic TopicTest] [--warmup 1]
+ *           [--topic TopicTest] [--warmup 1] [--size BYTES]
  *
  * Every connection keeps exactly one GET_ROUTEINFO_BY_TOPIC request (the JSON
  * frame of protocol.md 1.4) in flight, back to back, so the rate measures the
- * server's round trip and not its queueing.  In route mode a broker serving
- * the topic is registered first, over a connection held open to the end
- * because the name server drops a broker when its connection closes.
+ * server's round trip and not its queueing.  In echo mode --size appends a
+ * body of that many bytes to each request (the echo server returns the
+ * whole frame), so the floor moves the bytes of a message of that size.
+ * In route mode a broker serving the topic is registered first, over a
+ * connection held open to the end because the name server drops a broker
+ * when its connection closes.
  *
- * Prints one JSON line: mode, conns, seconds, requests, errors, rps, p50_us,
+ * Prints one JSON line: mode, conns, size, seconds, requests, errors, rps, p50_us,
  * p99_us (counting only requests sent after the warm-up), plus
  * total_requests (warm-up included, to pair with whole-run CPU samples).
  * Exits non-zero on bad arguments, a failed registration or a lost connection. */
@@ -49,6 +52,7 @@ typedef struct options {
     int warmup;
     load_mode_t mode;
     const char *topic;
+    int size; /* echo mode: body bytes after the header */
 } options_t;
 
 /* GET_ROUTEINFO_BY_TOPIC header text before and after the opaque. */
@@ -73,6 +77,7 @@ typedef struct conn {
 typedef struct bench {
     options_t opt;
     route_template_t route;
+    uint8_t *body; /* opt.size bytes */
     uv_loop_t *loop;
     uv_timer_t timer;
     conn_t *conns;
@@ -355,6 +360,10 @@ static void send_next_request(conn_t *c)
     bench_t *b = c->b;
     c->opaque = next_opaque(b);
     build_route_request(&c->out, &b->route, c->opaque);
+    if (b->opt.mode == MODE_ECHO && b->opt.size > 0) {
+        rmq_buf_append(&c->out, b->body, (size_t)b->opt.size);
+        rmq_put_be32(c->out.data, (uint32_t)(c->out.len - 4)); /* header length stays */
+    }
     send_out(c);
 }
 
@@ -513,6 +522,8 @@ static int parse_option(options_t *o, const char *name, const char *val)
         return parse_int(val, 1, 86400, &o->seconds);
     if (strcmp(name, "--warmup") == 0)
         return parse_int(val, 0, 86400, &o->warmup);
+    if (strcmp(name, "--size") == 0)
+        return parse_int(val, 0, 4 * 1024 * 1024, &o->size);
     if (strcmp(name, "--topic") == 0) {
         o->topic = val;
         /* Spliced into JSON unescaped, and into a fixed-size template. */
@@ -546,9 +557,10 @@ static void print_result(const bench_t *b)
 {
     double secs = (double)(b->measure_end_ns - b->measure_start_ns) / 1e9;
     double rps = secs > 0 ? (double)b->requests / secs : 0;
-    printf("{\"mode\":\"%s\",\"conns\":%d,\"seconds\":%d,\"requests\":%llu,\"errors\":%llu,"
-           "\"rps\":%.0f,\"p50_us\":%llu,\"p99_us\":%llu,\"total_requests\":%llu}\n",
-           b->opt.mode == MODE_ROUTE ? "route" : "echo", b->opt.conns, b->opt.seconds,
+    printf("{\"mode\":\"%s\",\"conns\":%d,\"size\":%d,\"seconds\":%d,\"requests\":%llu,"
+           "\"errors\":%llu,\"rps\":%.0f,\"p50_us\":%llu,\"p99_us\":%llu,"
+           "\"total_requests\":%llu}\n",
+           b->opt.mode == MODE_ROUTE ? "route" : "echo", b->opt.conns, b->opt.size, b->opt.seconds,
            (unsigned long long)b->requests, (unsigned long long)b->errors, rps,
            (unsigned long long)hist_percentile(b, 50), (unsigned long long)hist_percentile(b, 99),
            (unsigned long long)b->total_requests);
@@ -563,6 +575,7 @@ static void free_bench(bench_t *b)
         rmq_buf_free(&b->conns[i].out);
     }
     free(b->conns);
+    free(b->body);
     free(b);
 }
 
@@ -571,7 +584,7 @@ int main(int argc, char **argv)
     bench_t *b = rmq_calloc(1, sizeof(*b));
     if (parse_args(argc, argv, &b->opt) < 0) {
         fprintf(stderr, "usage: rr_load --addr HOST:PORT [--conns N] [--seconds S] "
-                        "[--mode echo|route] [--topic T] [--warmup S]\n");
+                        "[--mode echo|route] [--topic T] [--warmup S] [--size BYTES]\n");
         free(b);
         return 2;
     }
@@ -579,6 +592,8 @@ int main(int argc, char **argv)
     b->conns = rmq_calloc((size_t)b->opt.conns, sizeof(conn_t));
     b->next_opaque = 1;
     route_template_init(&b->route, b->opt.topic);
+    b->body = rmq_malloc((size_t)b->opt.size + 1);
+    memset(b->body, 'x', (size_t)b->opt.size);
     uv_timer_init(b->loop, &b->timer);
     b->timer.data = b;
     if (b->opt.mode == MODE_ROUTE) {
