@@ -804,7 +804,7 @@ static void test_get_namesrv_config(void **state)
     run_t r;
     rmq_ok(&r, "getNamesrvConfig", "-n", g_nsaddrs, NULL);
     for (int i = 0; i < 2; i++) {
-        char banner[96], line[160];
+        char banner[96], line[256];
         snprintf(banner, sizeof(banner), "============%s============", g_ns[i].addr);
         assert_true(has_line(r.out, banner));
         snprintf(line, sizeof(line), "%-50s=  %s", "kvConfigPath", g_ns[i].kv_path);
