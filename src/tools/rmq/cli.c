@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "base/num.h"
@@ -22,9 +23,12 @@ rmq_admin_t *cli_admin(rmq_cli_t *cli)
 
 static void vfail(rmq_cli_t *cli, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "rmq %s: ", cli->cmd ? cli->cmd : "");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char line[1024];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fprintf(stderr, "rmq %s: %s\n", cli->cmd ? cli->cmd : "", line);
 }
 
 int cli_fail(rmq_cli_t *cli, const char *fmt, ...)
@@ -45,6 +49,32 @@ int cli_usage(rmq_cli_t *cli, const char *fmt, ...)
     fprintf(stderr, " (see rmq help %s)\n", cli->cmd ? cli->cmd : "");
     va_end(ap);
     return RMQ_EXIT_USAGE;
+}
+
+int cli_help(rmq_cli_t *cli)
+{
+    if (cli->command)
+        printf("rmq %s: %s\n\n%s", cli->command->name, cli->command->summary, cli->command->usage);
+    return RMQ_EXIT_OK;
+}
+
+int cli_no_operands(rmq_cli_t *cli, int argc, char **argv)
+{
+    int i = cli_optind();
+    if (i < argc)
+        return cli_usage(cli, "unexpected argument '%s'", argv[i]);
+    return 0;
+}
+
+int cli_parse_bool(rmq_cli_t *cli, const char *flag, const char *v, bool *out)
+{
+    if (v && strcasecmp(v, "true") == 0)
+        *out = true;
+    else if (v && strcasecmp(v, "false") == 0)
+        *out = false;
+    else
+        return cli_usage(cli, "%s wants true or false, not '%s'", flag, v ? v : "");
+    return 0;
 }
 
 /* ---- options ---- */

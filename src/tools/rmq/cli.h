@@ -50,6 +50,7 @@ extern const rmq_command_t rmq_cmds_bench[];   /* cmd_bench.c: bench produce|con
 
 struct rmq_cli {
     const char *cmd;     /* the subcommand name, for messages */
+    const rmq_command_t *command; /* the subcommand (cli_help) */
     const char *namesrv; /* -n, else NULL (NAMESRV_ADDR) */
     bool json;           /* --json */
     int timeout_ms;      /* --timeout-ms, default 5000 */
@@ -59,7 +60,8 @@ struct rmq_cli {
 /* The admin client (connecting with -n / NAMESRV_ADDR), or NULL after
  * printing the one-line error. */
 rmq_admin_t *cli_admin(rmq_cli_t *cli);
-/* Prints "rmq <cmd>: <message>" on stderr and returns RMQ_EXIT_FAIL. */
+/* Prints "rmq <cmd>: <message>" on stderr, on one line (line breaks in
+ * server remarks become spaces), and returns RMQ_EXIT_FAIL. */
 int cli_fail(rmq_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same for bad usage: also points at `rmq help <cmd>`; returns RMQ_EXIT_USAGE. */
 int cli_usage(rmq_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,6 +81,15 @@ int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
                const cli_opt_t *longopts, const char **optarg_out);
 /* Index of the first non-option argument after cli_getopt returned -1. */
 int cli_optind(void);
+
+/* The subcommand's help text on stdout; returns RMQ_EXIT_OK. */
+int cli_help(rmq_cli_t *cli);
+/* RMQ_EXIT_USAGE (with the message) when arguments are left after the
+ * options, 0 otherwise. */
+int cli_no_operands(rmq_cli_t *cli, int argc, char **argv);
+/* Only "true" or "false" (any case): Java's parseBoolean would take a typo
+ * as false.  0, or RMQ_EXIT_USAGE with the message. */
+int cli_parse_bool(rmq_cli_t *cli, const char *flag, const char *v, bool *out);
 
 /* Number parsing with a clear error (RMQ_EXIT_USAGE on failure). */
 int cli_parse_i64(rmq_cli_t *cli, const char *flag, const char *v, int64_t min, int64_t max,

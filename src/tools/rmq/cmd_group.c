@@ -28,51 +28,6 @@ extern const rmq_command_t rmq_cmds_group[];
 
 /* ---- helpers ---- */
 
-static int help(rmq_cli_t *cli)
-{
-    for (const rmq_command_t *c = rmq_cmds_group; c->name; c++)
-        if (strcmp(c->name, cli->cmd) == 0)
-            printf("rmq %s: %s\n\n%s", c->name, c->summary, c->usage);
-    return RMQ_EXIT_OK;
-}
-
-/* cli_fail on one line: remarks from servers may hold line breaks. */
-static int failf(rmq_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int failf(rmq_cli_t *cli, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return cli_fail(cli, "%s", line);
-}
-
-static int no_operands(rmq_cli_t *cli, int argc, char **argv)
-{
-    int i = cli_optind();
-    if (i < argc)
-        return cli_usage(cli, "unexpected argument '%s'", argv[i]);
-    return 0;
-}
-
-/* Boolean.parseBoolean takes anything ("yes" is false); here only true and
- * false are, so that a typo is not a silent false. */
-static int parse_bool(rmq_cli_t *cli, const char *flag, const char *v, bool *out)
-{
-    if (strcasecmp(v, "true") == 0)
-        *out = true;
-    else if (strcasecmp(v, "false") == 0)
-        *out = false;
-    else
-        return cli_usage(cli, "%s wants true or false, not '%s'", flag, v);
-    return 0;
-}
-
 /* UtilAll.parseDate(s, "yyyy-MM-dd#HH:mm:ss:SSS") in local time. */
 static bool parse_date_ms(const char *s, int64_t *out)
 {
@@ -185,9 +140,9 @@ static int topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_to
     char err[512];
     int rc = rmq_admin_topic_route(a, topic, r, err, sizeof(err));
     if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return failf(cli, "topic %s does not exist", topic);
+        return cli_fail(cli, "topic %s does not exist", topic);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     return 0;
 }
 
@@ -199,9 +154,9 @@ static int group_route(rmq_cli_t *cli, rmq_admin_t *a, const char *group, rmq_to
     snprintf(topic, sizeof(topic), "%s%s", RETRY_PREFIX, group);
     int rc = rmq_admin_topic_route(a, topic, r, err, sizeof(err));
     if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return failf(cli, "consumer group %s not found (no route of %s)", group, topic);
+        return cli_fail(cli, "consumer group %s not found (no route of %s)", group, topic);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     return 0;
 }
 
@@ -285,15 +240,15 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
     while ((c = cli_getopt(cli, argc, argv, "b:c:g:s:m:d:q:r:i:w:a:", opts, &v)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'b': broker = v; break;
         case 'c': cluster = v; break;
         case 'g': g.group = v; break;
-        case 's': bad = parse_bool(cli, "-s", v, &g.consume_enable); break;
-        case 'm': bad = parse_bool(cli, "-m", v, &g.from_min); break;
-        case 'd': bad = parse_bool(cli, "-d", v, &g.broadcast); break;
-        case 'a': bad = parse_bool(cli, "-a", v, &g.notify); break;
+        case 's': bad = cli_parse_bool(cli, "-s", v, &g.consume_enable); break;
+        case 'm': bad = cli_parse_bool(cli, "-m", v, &g.from_min); break;
+        case 'd': bad = cli_parse_bool(cli, "-d", v, &g.broadcast); break;
+        case 'a': bad = cli_parse_bool(cli, "-a", v, &g.notify); break;
         case 'q': bad = cli_parse_i64(cli, "-q", v, 0, INT32_MAX, &g.retry_queues); break;
         case 'r': bad = cli_parse_i64(cli, "-r", v, -1, INT32_MAX, &g.retry_max); break;
         case 'i': bad = cli_parse_i64(cli, "-i", v, 0, INT64_MAX, &g.broker_id); break;
@@ -303,7 +258,7 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
         if (bad)
             return RMQ_EXIT_USAGE;
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!g.group || !*g.group)
         return cli_usage(cli, "-g GROUP is required");
@@ -322,9 +277,9 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
     } else {
         int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
         if (rc != 0)
-            return failf(cli, "%s", err);
+            return cli_fail(cli, "%s", err);
         if (naddrs == 0)
-            return failf(cli, "cluster %s has no master broker", cluster);
+            return cli_fail(cli, "cluster %s has no master broker", cluster);
     }
     json_t *cfg = subgroup_json(&g);
     char *body = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
@@ -352,7 +307,7 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
     if (failed) {
         json_decref(cfg);
         json_decref(done);
-        return failf(cli, "%s%s", first_err, failed > 1 ? " (and more brokers failed)" : "");
+        return cli_fail(cli, "%s%s", first_err, failed > 1 ? " (and more brokers failed)" : "");
     }
     if (cli->json) {
         json_t *o = json_object();
@@ -390,7 +345,7 @@ static int delete_topic_everywhere(rmq_cli_t *cli, rmq_admin_t *a, const char *c
         int rc = rmq_admin_broker_ok(a, masters[i], req, &resp, err, sizeof(err));
         rmq_cmd_free(resp);
         if (rc != 0)
-            return failf(cli, "deleting topic %s from broker %s: %s", topic, masters[i], err);
+            return cli_fail(cli, "deleting topic %s from broker %s: %s", topic, masters[i], err);
     }
     if (!cli->json)
         printf("delete topic [%s] from cluster [%s] success.\n", topic, cluster);
@@ -405,7 +360,7 @@ static int delete_topic_everywhere(rmq_cli_t *cli, rmq_admin_t *a, const char *c
         rmq_cmd_free(resp);
         if (rc != 0) {
             free_strs(ns, nns);
-            return failf(cli, "deleting topic %s from name server %s: %s", topic, ns[i], err);
+            return cli_fail(cli, "deleting topic %s from name server %s: %s", topic, ns[i], err);
         }
     }
     free_strs(ns, nns);
@@ -430,19 +385,19 @@ static int cmd_delete_sub_group(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "b:c:g:r:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'b': broker = v; break;
         case 'c': cluster = v; break;
         case 'g': group = v; break;
         case 'r':
-            if (parse_bool(cli, "-r", v, &remove_offset))
+            if (cli_parse_bool(cli, "-r", v, &remove_offset))
                 return RMQ_EXIT_USAGE;
             break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!group || !*group)
         return cli_usage(cli, "-g GROUP is required");
@@ -461,7 +416,7 @@ static int cmd_delete_sub_group(rmq_cli_t *cli, int argc, char **argv)
     } else {
         int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
         if (rc != 0)
-            return failf(cli, "%s", err);
+            return cli_fail(cli, "%s", err);
     }
     json_t *brokers = json_array(), *topics = json_array();
     int ret = RMQ_EXIT_OK;
@@ -473,7 +428,7 @@ static int cmd_delete_sub_group(rmq_cli_t *cli, int argc, char **argv)
         int rc = rmq_admin_broker_ok(a, addrs[i], req, &resp, err, sizeof(err));
         rmq_cmd_free(resp);
         if (rc != 0) {
-            ret = failf(cli, "broker %s: %s", addrs[i], err);
+            ret = cli_fail(cli, "broker %s: %s", addrs[i], err);
             break;
         }
         if (cli->json)
@@ -669,7 +624,7 @@ static int progress_of_group(rmq_cli_t *cli, rmq_admin_t *a, const char *group, 
     int rc = examine_consume_stats(a, &route, group, topic, &cs, err, sizeof(err));
     if (rc != 0) {
         rmq_topic_route_free(&route);
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     }
     qsort(cs.entries, cs.n, sizeof(*cs.entries), cmp_wrapper);
     char **owners = rmq_calloc(cs.n ? cs.n : 1, sizeof(char *));
@@ -747,12 +702,12 @@ static int progress_of_all(rmq_cli_t *cli, rmq_admin_t *a)
     rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_GET_ALL_TOPIC_LIST_FROM_NAMESERVER);
     int rc = rmq_admin_namesrv_ok(a, req, &resp, err, sizeof(err));
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     rmq_topic_list_t tl;
     rc = rmq_topic_list_decode(resp->body, resp->body_len, &tl, err, sizeof(err));
     rmq_cmd_free(resp);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     static const char *const hdr[] = {"#Group", "#Count", "#Version",    "#Type",
                                       "#Model", "#TPS",   "#Diff Total", NULL};
     cli_table_t *t = cli->json ? NULL : cli_table_new(hdr);
@@ -833,18 +788,18 @@ static int cmd_consumer_progress(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "g:t:s:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'g': group = v; break;
         case 't': topic = v; break;
         case 's':
-            if (parse_bool(cli, "-s", v, &show_ip))
+            if (cli_parse_bool(cli, "-s", v, &show_ip))
                 return RMQ_EXIT_USAGE;
             break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (topic && !group)
         return cli_usage(cli, "-t TOPIC needs -g GROUP");
@@ -867,14 +822,14 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "g:b:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'g': group = v; break;
         case 'b': broker = v; break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!group || !*group)
         return cli_usage(cli, "-g GROUP is required");
@@ -895,7 +850,7 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
     if (have_route)
         rmq_topic_route_free(&route);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     const char *type = or_empty(rmq_consume_type_name(cc.consume_type));
     const char *model = or_empty(rmq_message_model_name(cc.message_model));
     const char *from = or_empty(rmq_consume_from_where_name(cc.consume_from_where));
@@ -960,14 +915,14 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "g:t:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'g': group = v; break;
         case 't': topic = v; break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!group || !*group || !topic || !*topic)
         return cli_usage(cli, "-g PRODUCER_GROUP and -t TOPIC are required");
@@ -985,7 +940,7 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
     }
     rmq_topic_route_free(&route);
     if (!addr[0])
-        return failf(cli, "topic %s has no broker", topic);
+        return cli_fail(cli, "topic %s has no broker", topic);
     rmq_producer_group_req_t h = {group};
     rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_GET_PRODUCER_CONNECTION_LIST);
     rmq_header_encode(&rmq_get_producer_connection_req_desc, &h, &req->ext);
@@ -993,7 +948,7 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
     char err[512];
     int rc = rmq_admin_broker(a, addr, req, &resp, err, sizeof(err));
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     if (resp->code != 0) {
         /* Java's broker and ours: SYSTEM_ERROR "the producer group[g] not exist" */
         int code = resp->code;
@@ -1001,17 +956,17 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
         snprintf(remark, sizeof(remark), "%s", or_empty(resp->remark));
         rmq_cmd_free(resp);
         if (code == ROCKETMQ_ERR_SYSTEM_ERROR && strstr(remark, "not exist"))
-            return failf(cli, "producer group %s is not online (broker %s)", group, addr);
-        return failf(cli, "broker %s: CODE: %d DESC: %s", addr, code, remark);
+            return cli_fail(cli, "producer group %s is not online (broker %s)", group, addr);
+        return cli_fail(cli, "broker %s: CODE: %d DESC: %s", addr, code, remark);
     }
     rmq_producer_connection_t pc;
     rc = rmq_producer_connection_decode(resp->body, resp->body_len, &pc, err, sizeof(err));
     rmq_cmd_free(resp);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     if (pc.nconns == 0) {
         rmq_producer_connection_free(&pc);
-        return failf(cli, "producer group %s is not online (broker %s)", group, addr);
+        return cli_fail(cli, "producer group %s is not online (broker %s)", group, addr);
     }
     if (cli->json) {
         json_t *arr = json_array();
@@ -1271,20 +1226,20 @@ static int cmd_reset_offset_by_time(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "g:t:s:f:c", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'g': group = v; break;
         case 't': topic = v; break;
         case 's': ts = v; break;
         case 'c': cpp = true; break;
         case 'f':
-            if (parse_bool(cli, "-f", v, &force))
+            if (cli_parse_bool(cli, "-f", v, &force))
                 return RMQ_EXIT_USAGE;
             break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!group || !*group || !topic || !*topic || !ts)
         return cli_usage(cli, "-g GROUP, -t TOPIC and -s TIMESTAMP are required");
@@ -1310,7 +1265,7 @@ static int cmd_reset_offset_by_time(rmq_cli_t *cli, int argc, char **argv)
     rmq_topic_route_free(&route);
     if (rc != 0) {
         rows_free(&rows);
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     }
     if (rows.n > 1)
         qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);

@@ -46,38 +46,6 @@ extern const rmq_command_t rmq_cmds_msg[];
 
 /* ---- helpers ---- */
 
-static int help(rmq_cli_t *cli)
-{
-    for (const rmq_command_t *c = rmq_cmds_msg; c->name; c++)
-        if (strcmp(c->name, cli->cmd) == 0)
-            printf("rmq %s: %s\n\n%s", c->name, c->summary, c->usage);
-    return RMQ_EXIT_OK;
-}
-
-/* cli_fail on one line: remarks from servers may hold line breaks. */
-static int failf(rmq_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int failf(rmq_cli_t *cli, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return cli_fail(cli, "%s", line);
-}
-
-static int no_operands(rmq_cli_t *cli, int argc, char **argv)
-{
-    int i = cli_optind();
-    if (i < argc)
-        return cli_usage(cli, "unexpected argument '%s'", argv[i]);
-    return 0;
-}
-
 static const char *or_empty(const char *s)
 {
     return s ? s : "";
@@ -315,9 +283,9 @@ static int topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_to
     char err[512];
     int rc = rmq_admin_topic_route(a, topic, r, err, sizeof(err));
     if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return failf(cli, "topic %s does not exist", topic);
+        return cli_fail(cli, "topic %s does not exist", topic);
     if (rc != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     return 0;
 }
 
@@ -526,13 +494,13 @@ static int cmd_query_msg_by_id(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "i:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'i': ids = v; break;
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!ids || !*ids)
         return cli_usage(cli, "-i MSG_ID is required");
@@ -588,11 +556,11 @@ static int cmd_query_msg_by_id(rmq_cli_t *cli, int argc, char **argv)
         char err[512];
         int rc = rmq_admin_broker(a, addr, req, &resp, err, sizeof(err));
         if (rc != 0) {
-            ret = failf(cli, "%s", err);
+            ret = cli_fail(cli, "%s", err);
             break;
         }
         if (resp->code != 0) {
-            ret = failf(cli, "message %s not found at %s: %s", idv[i], addr,
+            ret = cli_fail(cli, "message %s not found at %s: %s", idv[i], addr,
                            or_empty(resp->remark));
             rmq_cmd_free(resp);
             break;
@@ -603,7 +571,7 @@ static int cmd_query_msg_by_id(rmq_cli_t *cli, int argc, char **argv)
         rmq_cmd_free(resp);
         if (rc != 0 || n == 0) {
             rocketmq_messages_free(msgs, n);
-            ret = failf(cli, "message %s: %s", idv[i],
+            ret = cli_fail(cli, "message %s: %s", idv[i],
                            rc != 0 ? rocketmq_err_str(rc) : "no message in the answer");
             break;
         }
@@ -707,8 +675,8 @@ static int query_message(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, cons
     rmq_topic_route_free(&route);
     if (out->n == 0) {
         if (first_err[0])
-            return failf(cli, "%s", first_err);
-        return failf(cli, "no message with %s %s in topic %s", unique ? "unique key" : "key",
+            return cli_fail(cli, "%s", first_err);
+        return cli_fail(cli, "no message with %s %s in topic %s", unique ? "unique key" : "key",
                         key, topic);
     }
     return 0;
@@ -732,7 +700,7 @@ static int cmd_query_msg_by_key(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:k:b:e:m:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 't': topic = v; break;
         case 'k': key = v; break;
@@ -751,7 +719,7 @@ static int cmd_query_msg_by_key(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic || !key || !*key)
         return cli_usage(cli, "-t TOPIC and -k KEY are required");
@@ -793,7 +761,7 @@ static int cmd_query_msg_by_unique_key(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "i:t:a", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 'i': id = v; break;
         case 't': topic = v; break;
@@ -801,7 +769,7 @@ static int cmd_query_msg_by_unique_key(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!id || !*id || !topic || !*topic)
         return cli_usage(cli, "-i UNIQUE_ID and -t TOPIC are required");
@@ -842,7 +810,7 @@ static int cmd_query_msg_by_offset(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:b:i:o:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 't': topic = v; break;
         case 'b': broker = v; break;
@@ -857,7 +825,7 @@ static int cmd_query_msg_by_offset(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic || !broker || !*broker || qid < 0 || offset < 0)
         return cli_usage(cli, "-t TOPIC, -b BROKER_NAME, -i QUEUE_ID and -o OFFSET are required");
@@ -873,7 +841,7 @@ static int cmd_query_msg_by_offset(rmq_cli_t *cli, int argc, char **argv)
         snprintf(addr, sizeof(addr), "%s", x);
     rmq_topic_route_free(&route);
     if (!addr[0])
-        return failf(cli, "broker %s does not serve topic %s", broker, topic);
+        return cli_fail(cli, "broker %s does not serve topic %s", broker, topic);
     rocketmq_message_queue_t mq;
     memset(&mq, 0, sizeof(mq));
     snprintf(mq.topic, sizeof(mq.topic), "%s", topic);
@@ -882,10 +850,10 @@ static int cmd_query_msg_by_offset(rmq_cli_t *cli, int argc, char **argv)
     pulled_t p;
     char err[512];
     if (pull_once(a, addr, TOOLS_GROUP, &mq, "*", offset, 1, &p, err, sizeof(err)) != 0)
-        return failf(cli, "%s", err);
+        return cli_fail(cli, "%s", err);
     if (p.status != ROCKETMQ_PULL_FOUND || p.n == 0) {
         pulled_free(&p);
-        return failf(cli, "no message at offset %" PRId64 " of queue %d of %s on %s (%s; "
+        return cli_fail(cli, "no message at offset %" PRId64 " of queue %d of %s on %s (%s; "
                              "the queue holds [%" PRId64 ", %" PRId64 "))",
                         offset, mq.queue_id, topic, broker, pull_status_name(p.status), p.min,
                         p.max);
@@ -929,7 +897,7 @@ static int cmd_print_msg(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:c:s:b:e:d:m:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 't': topic = v; break;
         case 's': expr = v; break;
@@ -962,7 +930,7 @@ static int cmd_print_msg(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -986,7 +954,7 @@ static int cmd_print_msg(rmq_cli_t *cli, int argc, char **argv)
             queue_offset(a, addr, mq, OFF_MAX, 0, &hi, err, sizeof(err)) != 0 ||
             (has_begin && queue_offset(a, addr, mq, OFF_SEARCH, begin, &lo, err, sizeof(err))) ||
             (has_end && queue_offset(a, addr, mq, OFF_SEARCH, end, &hi, err, sizeof(err)))) {
-            ret = failf(cli, "%s", err);
+            ret = cli_fail(cli, "%s", err);
             break;
         }
         mq_text(mq, mqs_text, sizeof(mqs_text));
@@ -996,7 +964,7 @@ static int cmd_print_msg(rmq_cli_t *cli, int argc, char **argv)
             pulled_t p;
             int want = hi - off < PULL_BATCH ? (int)(hi - off) : PULL_BATCH;
             if (pull_once(a, addr, TOOLS_GROUP, mq, expr, off, want, &p, err, sizeof(err)) != 0) {
-                ret = failf(cli, "%s", err);
+                ret = cli_fail(cli, "%s", err);
                 break;
             }
             bool stop = false;
@@ -1077,7 +1045,7 @@ static int cmd_send_message(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:p:k:c:b:i:m:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 't': topic = v; break;
         case 'p': body = v; break;
@@ -1097,7 +1065,7 @@ static int cmd_send_message(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic || !body)
         return cli_usage(cli, "-t TOPIC and -p BODY are required");
@@ -1105,13 +1073,13 @@ static int cmd_send_message(rmq_cli_t *cli, int argc, char **argv)
         return cli_usage(cli, "Broker name must be set if the queue is chosen (-i needs -b)");
     const char *ns = cli->namesrv && *cli->namesrv ? cli->namesrv : getenv("NAMESRV_ADDR");
     if (!ns || !*ns)
-        return failf(cli, "no name server address: give -n host:port or set NAMESRV_ADDR");
+        return cli_fail(cli, "no name server address: give -n host:port or set NAMESRV_ADDR");
     /* mqadmin's producer group: the current time in milliseconds. */
     char group[32];
     snprintf(group, sizeof(group), "%" PRId64, rmq_now_ms());
     rocketmq_producer_t *p = rocketmq_producer_new(group);
     if (!p)
-        return failf(cli, "out of memory");
+        return cli_fail(cli, "out of memory");
     int rc = rocketmq_producer_set_namesrv_addr(p, ns);
     if (rc == 0)
         rc = rocketmq_producer_set_send_msg_timeout(p, cli->timeout_ms);
@@ -1120,7 +1088,7 @@ static int cmd_send_message(rmq_cli_t *cli, int argc, char **argv)
     if (rc == 0)
         rc = rocketmq_producer_start(p);
     if (rc != 0) {
-        int r = failf(cli, "producer: %s", rocketmq_last_error_detail());
+        int r = cli_fail(cli, "producer: %s", rocketmq_last_error_detail());
         rocketmq_producer_destroy(p);
         return r;
     }
@@ -1154,9 +1122,9 @@ static int cmd_send_message(rmq_cli_t *cli, int argc, char **argv)
     rocketmq_producer_destroy(p);
     if (rc != 0) {
         if (broker && rc == ROCKETMQ_ERR__INVALID_ARG && qid < 0)
-            return failf(cli, "broker %s has no writable queue of topic %s (%s)", broker,
+            return cli_fail(cli, "broker %s has no writable queue of topic %s (%s)", broker,
                             topic, detail);
-        return failf(cli, "send failed: %s: %s", rocketmq_err_name(rc),
+        return cli_fail(cli, "send failed: %s: %s", rocketmq_err_name(rc),
                         detail[0] ? detail : rocketmq_err_str(rc));
     }
     if (cli->json) {
@@ -1199,7 +1167,7 @@ static int consume_queue(consume_ctx_t *x, const char *addr, const rocketmq_mess
     mq_text(mq, text, sizeof(text));
     for (int64_t off = lo; off < hi && x->left > 0;) {
         if (rmq_mono_ms() > x->deadline)
-            return failf(x->cli, "gave up after %d ms", CONSUME_DEADLINE_MS);
+            return cli_fail(x->cli, "gave up after %d ms", CONSUME_DEADLINE_MS);
         int64_t want = hi - off;
         if (want > x->left)
             want = x->left;
@@ -1207,7 +1175,7 @@ static int consume_queue(consume_ctx_t *x, const char *addr, const rocketmq_mess
             want = PULL_BATCH;
         pulled_t p;
         if (pull_once(x->a, addr, x->group, mq, "*", off, (int)want, &p, err, sizeof(err)) != 0)
-            return failf(x->cli, "%s", err);
+            return cli_fail(x->cli, "%s", err);
         bool stop = false;
         switch (p.status) {
         case ROCKETMQ_PULL_FOUND:
@@ -1251,7 +1219,7 @@ static int consume_range(consume_ctx_t *x, const char *addr, const rocketmq_mess
         queue_offset(x->a, addr, mq, OFF_MAX, 0, hi, err, sizeof(err)) != 0 ||
         (begin > 0 && queue_offset(x->a, addr, mq, OFF_SEARCH, begin, lo, err, sizeof(err))) ||
         (end > 0 && queue_offset(x->a, addr, mq, OFF_SEARCH, end, hi, err, sizeof(err))))
-        return failf(x->cli, "%s", err);
+        return cli_fail(x->cli, "%s", err);
     return 0;
 }
 
@@ -1267,7 +1235,7 @@ static int cmd_consume_message(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:b:i:o:g:s:e:c:", opts, &v)) != -1) {
         switch (c) {
-        case 'h': return help(cli);
+        case 'h': return cli_help(cli);
         case '?': return RMQ_EXIT_USAGE;
         case 't': topic = v; break;
         case 'b': broker = v; break;
@@ -1295,7 +1263,7 @@ static int cmd_consume_message(rmq_cli_t *cli, int argc, char **argv)
         default: return cli_usage(cli, "unexpected option");
         }
     }
-    if (no_operands(cli, argc, argv))
+    if (cli_no_operands(cli, argc, argv))
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -1328,7 +1296,7 @@ static int cmd_consume_message(rmq_cli_t *cli, int argc, char **argv)
         mq.queue_id = (int)qid;
         int64_t lo = 0, hi = 0;
         if (!addr)
-            ret = failf(cli, "broker %s does not serve topic %s", broker, topic);
+            ret = cli_fail(cli, "broker %s does not serve topic %s", broker, topic);
         else if (consume_range(&x, addr, &mq, begin, end, &lo, &hi) != 0)
             ret = RMQ_EXIT_FAIL;
         else if (offset > hi) {

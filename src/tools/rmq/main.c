@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rmq: unknown subcommand '%s' (rmq help lists them)\n", name);
         return RMQ_EXIT_USAGE;
     }
-    rmq_cli_t cli = {.cmd = c->name, .timeout_ms = 5000};
+    rmq_cli_t cli = {.cmd = c->name, .command = c, .timeout_ms = 5000};
     int rc = c->run(&cli, argc - 1, argv + 1);
     rmq_admin_free(cli.admin);
     return rc;
