@@ -51,6 +51,23 @@ int cli_usage(rmq_cli_t *cli, const char *fmt, ...)
     return RMQ_EXIT_USAGE;
 }
 
+int cli_check_topic(rmq_cli_t *cli, const char *topic)
+{
+    rmq_admin_t *a = cli_admin(cli);
+    if (!a)
+        return RMQ_EXIT_FAIL;
+    rmq_topic_route_t route;
+    char err[256];
+    int rc = rmq_admin_topic_route(a, topic, &route, err, sizeof(err));
+    if (rc == 0) {
+        rmq_topic_route_free(&route);
+        return 0;
+    }
+    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
+        return cli_fail(cli, "topic %s does not exist (create it, or produce to it first)", topic);
+    return cli_fail(cli, "%s", err);
+}
+
 int cli_help(rmq_cli_t *cli)
 {
     if (cli->command)

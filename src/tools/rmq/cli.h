@@ -82,6 +82,10 @@ int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
 /* Index of the first non-option argument after cli_getopt returned -1. */
 int cli_optind(void);
 
+/* 0 when the name server knows topic; otherwise the one-line failure
+ * ("topic T does not exist", or why the name server could not be asked):
+ * a consumer of an unknown topic would wait for nothing. */
+int cli_check_topic(rmq_cli_t *cli, const char *topic);
 /* The subcommand's help text on stdout; returns RMQ_EXIT_OK. */
 int cli_help(rmq_cli_t *cli);
 /* RMQ_EXIT_USAGE (with the message) when arguments are left after the

@@ -185,24 +185,6 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-/* A consumer of an unknown topic would wait for nothing: fail at once. */
-static int check_topic(rmq_cli_t *cli, const char *topic)
-{
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
-    rmq_topic_route_t route;
-    char err[256];
-    int rc = rmq_admin_topic_route(a, topic, &route, err, sizeof(err));
-    if (rc == 0) {
-        rmq_topic_route_free(&route);
-        return 0;
-    }
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist (create it, or produce to it first)", topic);
-    return cli_fail(cli, "%s", err);
-}
-
 /* ---- bench produce ---- */
 
 typedef enum send_mode { MODE_SYNC, MODE_ASYNC, MODE_ONEWAY } send_mode_t;
@@ -752,7 +734,7 @@ static int bench_consume(rmq_cli_t *cli, int argc, char **argv)
                  (long long)(rmq_now_ms() % 100000));
         group = group_buf;
     }
-    if (check_topic(cli, topic) != 0)
+    if (cli_check_topic(cli, topic) != 0)
         return RMQ_EXIT_FAIL;
     printf("topic: %s, threadCount %lld, group: %s, expression: %s, from: %s, "
            "messageQuantity: %lld, duration: %lld s\n",

@@ -399,24 +399,6 @@ static int consume_start(rmq_cli_t *cli, rocketmq_push_consumer_t *c, const char
     return 0;
 }
 
-/* An unknown topic fails at once instead of running into the timeout. */
-static int check_topic(rmq_cli_t *cli, const char *topic)
-{
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
-    rmq_topic_route_t route;
-    char err[256];
-    int rc = rmq_admin_topic_route(a, topic, &route, err, sizeof(err));
-    if (rc == 0) {
-        rmq_topic_route_free(&route);
-        return 0;
-    }
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist", topic);
-    return cli_fail(cli, "%s", err);
-}
-
 static int consume_run(rmq_cli_t *cli, int argc, char **argv)
 {
     enum { OPT_TAGS = 'T', OPT_FROM = 'F', OPT_TIMEOUT = 'W' };
@@ -461,7 +443,7 @@ static int consume_run(rmq_cli_t *cli, int argc, char **argv)
     const char *ns = namesrv_addr(cli);
     if (!ns)
         return RMQ_EXIT_USAGE;
-    if (check_topic(cli, topic) != 0)
+    if (cli_check_topic(cli, topic) != 0)
         return RMQ_EXIT_FAIL;
 
     consume_state_t st = {.cli = cli, .want = want};
