@@ -113,6 +113,12 @@ static void on_arrival(const char *topic, int32_t queue_id, int64_t max_offset, 
 {
     (void)store_ts;
     rmq_broker_t *b = arg;
+    /* Nobody waits: no allocation, no wake-up of the loop per message.  The
+     * fence orders the consume-queue write before this read; a pull held
+     * meanwhile re-reads the queue's end after publishing its count. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(&b->held_pulls) == 0)
+        return;
     size_t n = strlen(topic);
     arrival_t *a = rmq_malloc(sizeof(*a) + n + 1);
     a->b = b;

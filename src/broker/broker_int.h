@@ -5,6 +5,8 @@
 #define RMQ_BROKER_BROKER_INT_H
 
 #include "base/map.h"
+#include <stdatomic.h>
+
 #include "broker/broker.h"
 #include "broker/stats.h"
 #include "protocol/bodies.h"
@@ -168,6 +170,9 @@ struct rmq_broker {
     struct rmq_schedule *schedule; /* delay levels (schedule.c) */
     uv_timer_t register_timer, offset_timer, client_scan_timer, stats_timer;
     rmq_broker_stats_t *stats; /* loop thread */
+    /* Pulls held now (pull_hold.c writes it): the dispatch thread posts an
+     * arrival to the loop only while some pull waits. */
+    _Atomic int64_t held_pulls;
     uv_signal_t sigint, sigterm;
     bool signals;
     int64_t start_ms;

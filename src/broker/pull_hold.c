@@ -105,6 +105,7 @@ void rmq_pull_hold_free(struct rmq_pull_hold *h)
 static void wake(struct rmq_pull_hold *h, hold_t *x)
 {
     h->count--;
+    atomic_store(&h->b->held_pulls, h->count);
     if (rmq_conn_is_open(x->conn) && rmq_pull_execute(h->b, x->conn, x->req, false)) {
         /* Cannot happen: a re-run never suspends.  Keep ownership sane anyway. */
         x->req = NULL;
@@ -148,6 +149,7 @@ static void scan_list(struct rmq_pull_hold *h, const char *key, hold_list_t *l,
         hold_t *x = items[i];
         if (!rmq_conn_is_open(x->conn)) {
             h->count--;
+            atomic_store(&h->b->held_pulls, h->count);
             hold_free(x);
         } else if (due(h, l, x, a)) {
             wake(h, x);
@@ -240,7 +242,18 @@ void rmq_pull_hold_suspend(rmq_broker_t *b, rmq_conn_t *conn, rmq_cmd_t *req, co
     memset(filter, 0, sizeof(*filter));
     list_add(l, x);
     h->count++;
+    atomic_store(&h->b->held_pulls, h->count);
     ensure_timer(h);
+    /* An arrival dispatched before held_pulls said so was not posted (see
+     * on_arrival): read the queue's end again now that it is published. */
+    atomic_thread_fence(memory_order_seq_cst);
+    int64_t newest = rmq_store_max_offset(b->store, topic, queue_id);
+    if (newest > offset) {
+        char *k = make_key(topic, queue_id);
+        wake_args_t a = {.max_offset = newest, .check_offsets = true, .now = rmq_mono_ms()};
+        scan_list(h, k, l, &a);
+        free(k);
+    }
 }
 
 void rmq_pull_hold_notify(rmq_broker_t *b, const char *topic, int32_t queue_id,
