@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/map.h"
@@ -147,14 +150,13 @@ void rmq_rclient_close_addr(rmq_rclient_t *rc, const char *addr)
     submit(rc, job_new(rc, JOB_CLOSE, addr, NULL));
 }
 
-/* A synchronous call: the caller waits on a condition variable that the loop
- * thread signals.  Two references (caller and callback), so whichever side
- * finishes last frees it. */
+/* A synchronous call: the caller waits on a futex word that the loop thread
+ * sets and wakes (no mutex for the woken caller to contend for).  Two
+ * references (caller and callback), so whichever side finishes last frees
+ * it, and the word is still there when the callback wakes it. */
 typedef struct waiter {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
+    _Atomic uint32_t done;
     atomic_int refs;
-    bool done;
     int err;
     rmq_cmd_t *resp;
 } waiter_t;
@@ -164,21 +166,29 @@ static void waiter_release(waiter_t *w)
     if (atomic_fetch_sub(&w->refs, 1) != 1)
         return;
     rmq_cmd_free(w->resp);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
     free(w);
 }
 
 static void on_sync_response(int err, rmq_cmd_t *resp, void *arg)
 {
     waiter_t *w = arg;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
     w->err = err;
     w->resp = resp;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    atomic_store_explicit(&w->done, 1, memory_order_release);
+    syscall(SYS_futex, &w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     waiter_release(w);
+}
+
+/* Waits until done or the absolute monotonic deadline; true when done. */
+static bool wait_done(waiter_t *w, const struct timespec *until)
+{
+    while (atomic_load_explicit(&w->done, memory_order_acquire) == 0) {
+        long rc = syscall(SYS_futex, &w->done, FUTEX_WAIT_BITSET_PRIVATE, 0, until, NULL,
+                          FUTEX_BITSET_MATCH_ANY);
+        if (rc != 0 && errno == ETIMEDOUT)
+            return atomic_load_explicit(&w->done, memory_order_acquire) != 0;
+    }
+    return true;
 }
 
 int rmq_rclient_invoke_sync(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req, int timeout_ms,
@@ -190,12 +200,6 @@ int rmq_rclient_invoke_sync(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req,
         return ROCKETMQ_ERR__STATE;
     }
     waiter_t *w = rmq_calloc(1, sizeof(*w));
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &ca);
-    pthread_condattr_destroy(&ca);
     atomic_init(&w->refs, 2);
     rmq_rclient_invoke_async(rc, addr, req, timeout_ms, on_sync_response, w);
 
@@ -203,16 +207,12 @@ int rmq_rclient_invoke_sync(rmq_rclient_t *rc, const char *addr, rmq_cmd_t *req,
      * that stopped answering altogether. */
     struct timespec until;
     rmq_timespec_in(&until, CLOCK_MONOTONIC, (int64_t)timeout_ms + 5000);
-    pthread_mutex_lock(&w->lock);
-    int wrc = 0;
-    while (!w->done && wrc != ETIMEDOUT)
-        wrc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
-    int err = w->done ? w->err : ROCKETMQ_ERR__TIMEOUT;
-    if (w->done) {
+    int err = ROCKETMQ_ERR__TIMEOUT;
+    if (wait_done(w, &until)) {
+        err = w->err;
         *resp = w->resp;
         w->resp = NULL;
     }
-    pthread_mutex_unlock(&w->lock);
     waiter_release(w);
     return err;
 }
