@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "base/mem.h"
 #include "base/num.h"
+#include "remoting/client.h"
 
 rmq_admin_t *cli_admin(rmq_cli_t *cli)
 {
@@ -51,21 +53,120 @@ int cli_usage(rmq_cli_t *cli, const char *fmt, ...)
     return RMQ_EXIT_USAGE;
 }
 
+const char *cli_first_line(char *s)
+{
+    char *nl = strchr(s, '\n');
+    if (nl)
+        *nl = '\0';
+    return s;
+}
+
+const char *cli_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+size_t cli_namesrv_list(const rmq_cli_t *cli, char ***out)
+{
+    const char *list = cli->namesrv && *cli->namesrv ? cli->namesrv : getenv("NAMESRV_ADDR");
+    size_t n = 0;
+    *out = NULL;
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *s = p;
+        size_t k = len;
+        while (k > 0 && (*s == ' ' || *s == '\t'))
+            s++, k--;
+        while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n'))
+            k--;
+        if (k > 0) {
+            *out = rmq_realloc(*out, (n + 1) * sizeof(char *));
+            (*out)[n++] = rmq_strndup(s, k);
+        }
+        p = end ? end + 1 : p + len;
+    }
+    return n;
+}
+
+void cli_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int cli_call_ok(rmq_admin_t *a, const char *what, const char *addr, rmq_cmd_t *req,
+                rmq_cmd_t **resp, char *err, size_t errlen)
+{
+    *resp = NULL;
+    int rc = rmq_rclient_invoke_sync(rmq_instance_rclient(rmq_admin_instance(a)), addr, req,
+                                     rmq_admin_timeout(a), resp);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s %s: %s", what, addr, rocketmq_err_str(rc));
+        return rc;
+    }
+    int code = (*resp)->code;
+    if (code != 0) {
+        snprintf(err, errlen, "%s %s: CODE: %d DESC: %s", what, addr, code,
+                 (*resp)->remark ? (*resp)->remark : "");
+        rmq_cmd_free(*resp);
+        *resp = NULL;
+        return code;
+    }
+    return 0;
+}
+
+const char *cli_select_addr(const rmq_broker_data_t *bd)
+{
+    const char *m = rmq_broker_data_get_addr(bd, 0);
+    return m ? m : (bd->naddrs > 0 ? bd->addrs[0].addr : NULL);
+}
+
+bool cli_parse_date_ms(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec, ms, end = 0;
+    if (sscanf(s, "%4d-%2d-%2d#%2d:%2d:%2d:%3d%n", &y, &mo, &d, &h, &mi, &sec, &ms, &end) != 7 ||
+        s[end] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 60 || ms < 0)
+        return false;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return false;
+    *out = (int64_t)t * 1000 + ms;
+    return true;
+}
+
+int cli_topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_topic_route_t *route)
+{
+    char err[512];
+    int rc = rmq_admin_topic_route(a, topic, route, err, sizeof(err));
+    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
+        return cli_fail(cli, "topic %s does not exist (no route info on the name server)", topic);
+    if (rc != 0)
+        return cli_fail(cli, "%s", cli_first_line(err));
+    return 0;
+}
+
 int cli_check_topic(rmq_cli_t *cli, const char *topic)
 {
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    char err[256];
-    int rc = rmq_admin_topic_route(a, topic, &route, err, sizeof(err));
-    if (rc == 0) {
+    int rc = cli_topic_route(cli, a, topic, &route);
+    if (rc == 0)
         rmq_topic_route_free(&route);
-        return 0;
-    }
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist (create it, or produce to it first)", topic);
-    return cli_fail(cli, "%s", err);
+    return rc;
 }
 
 int cli_help(rmq_cli_t *cli)

@@ -86,6 +86,31 @@ int cli_optind(void);
  * ("topic T does not exist", or why the name server could not be asked):
  * a consumer of an unknown topic would wait for nothing. */
 int cli_check_topic(rmq_cli_t *cli, const char *topic);
+/* ---- helpers the subcommands share ---- */
+
+/* Cuts s at its first line break: server remarks may carry more lines (the
+ * name server adds a FAQ link). */
+const char *cli_first_line(char *s);
+/* s, or "" for NULL. */
+const char *cli_or_empty(const char *s);
+/* The name servers of -n / NAMESRV_ADDR, split at ';' and trimmed, as the
+ * client splits them; *out malloc'ed (cli_strv_free). */
+size_t cli_namesrv_list(const rmq_cli_t *cli, char ***out);
+void cli_strv_free(char **v, size_t n);
+/* One request (consumed) to the server at addr (what: "broker" or "name
+ * server"); a response code other than 0 is an error too.  err names the
+ * server. */
+int cli_call_ok(rmq_admin_t *a, const char *what, const char *addr, rmq_cmd_t *req,
+                rmq_cmd_t **resp, char *err, size_t errlen);
+/* BrokerData.selectBrokerAddr: the master, else the first slave (Java picks
+ * a random one); NULL when none. */
+const char *cli_select_addr(const rmq_broker_data_t *bd);
+/* UtilAll.parseDate(s, "yyyy-MM-dd#HH:mm:ss:SSS") in local time. */
+bool cli_parse_date_ms(const char *s, int64_t *out);
+/* The route of topic, or the one-line failure ("topic T does not exist ..."
+ * for an unknown topic) and RMQ_EXIT_FAIL. */
+int cli_topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_topic_route_t *route);
+
 /* The subcommand's help text on stdout; returns RMQ_EXIT_OK. */
 int cli_help(rmq_cli_t *cli);
 /* RMQ_EXIT_USAGE (with the message) when arguments are left after the

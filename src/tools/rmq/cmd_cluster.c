@@ -28,88 +28,9 @@ extern const rmq_command_t rmq_cmds_cluster[];
 
 /* ---- helpers ---- */
 
-/* Server remarks may run over lines: errors are printed as one line. */
-static const char *one_line(char *s)
-{
-    char *nl = strchr(s, '\n');
-    if (nl)
-        *nl = '\0';
-    return s;
-}
-
-static int print_help(const char *name)
-{
-    for (const rmq_command_t *c = rmq_cmds_cluster; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            printf("rmq %s: %s\n\n%s", c->name, c->summary, c->usage);
-    return RMQ_EXIT_OK;
-}
-
-static int no_args(rmq_cli_t *cli, int argc, char **argv)
-{
-    int i = cli_optind();
-    if (i < argc)
-        return cli_usage(cli, "unexpected argument '%s'", argv[i]);
-    return 0;
-}
-
-/* The name servers of -n / NAMESRV_ADDR, as the client splits them. */
-static size_t namesrv_list(const rmq_cli_t *cli, char ***out)
-{
-    const char *list = cli->namesrv && *cli->namesrv ? cli->namesrv : getenv("NAMESRV_ADDR");
-    size_t n = 0;
-    *out = NULL;
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *s = p;
-        size_t k = len;
-        while (k > 0 && (*s == ' ' || *s == '\t'))
-            s++, k--;
-        while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n'))
-            k--;
-        if (k > 0) {
-            *out = rmq_realloc(*out, (n + 1) * sizeof(char *));
-            (*out)[n++] = rmq_strndup(s, k);
-        }
-        p = end ? end + 1 : p + len;
-    }
-    return n;
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static int cmp_strp(const void *x, const void *y)
 {
     return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* One request (consumed) to the server at addr ("broker" or "name server");
- * a response code other than 0 is an error.  err names the server. */
-static int call_ok(rmq_admin_t *a, const char *what, const char *addr, rmq_cmd_t *req,
-                   rmq_cmd_t **resp, char *err, size_t errlen)
-{
-    *resp = NULL;
-    int rc = rmq_rclient_invoke_sync(rmq_instance_rclient(rmq_admin_instance(a)), addr, req,
-                                     rmq_admin_timeout(a), resp);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s %s: %s", what, addr, rocketmq_err_str(rc));
-        return rc;
-    }
-    int code = (*resp)->code;
-    if (code != 0) {
-        snprintf(err, errlen, "%s %s: CODE: %d DESC: %s", what, addr, code,
-                 (*resp)->remark ? (*resp)->remark : "");
-        rmq_cmd_free(*resp);
-        *resp = NULL;
-        return code;
-    }
-    return 0;
 }
 
 static const rmq_broker_data_t *find_broker(const rmq_cluster_info_t *ci, const char *name)
@@ -163,7 +84,7 @@ static int runtime_info(rmq_admin_t *a, const char *addr, rmq_map_t **kv, char *
 {
     rmq_cmd_t *resp = NULL;
     *kv = NULL;
-    int rc = call_ok(a, "broker", addr, rmq_cmd_new_request(RMQ_REQ_GET_BROKER_RUNTIME_INFO),
+    int rc = cli_call_ok(a, "broker", addr, rmq_cmd_new_request(RMQ_REQ_GET_BROKER_RUNTIME_INFO),
                      &resp, err, errlen);
     if (rc != 0)
         return rc;
@@ -334,7 +255,7 @@ static int cluster_list_once(rmq_cli_t *cli, rmq_admin_t *a, const char *only, b
     char err[ERRLEN];
     rmq_cluster_info_t ci;
     if (rmq_admin_cluster_info(a, &ci, err, sizeof(err)) != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     if (only && !find_cluster(&ci, only)) {
         rmq_cluster_info_free(&ci);
         return cli_fail(cli, "cluster %s not found", only);
@@ -446,7 +367,7 @@ static int cluster_list_once(rmq_cli_t *cli, rmq_admin_t *a, const char *only, b
                 }
                 if (row) {
                     if (!kv)
-                        json_object_set_new(row, "error", json_string(one_line(kerr)));
+                        json_object_set_new(row, "error", json_string(cli_first_line(kerr)));
                     json_array_append_new(arr, row);
                 }
                 if (kv)
@@ -479,7 +400,7 @@ static int cmd_cluster_list(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "mi:c:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'm': more = true; break;
         case 'c': cluster = arg; break;
         case 'i':
@@ -489,7 +410,7 @@ static int cmd_cluster_list(rmq_cli_t *cli, int argc, char **argv)
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
@@ -527,13 +448,13 @@ static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "b:c:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'b': broker = arg; break;
         case 'c': cluster = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!broker && !cluster)
         return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
@@ -544,7 +465,7 @@ static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
     if (broker) { /* -b wins, as in mqadmin */
         rmq_map_t *kv = NULL;
         if (runtime_info(a, broker, &kv, err, sizeof(err)) != 0)
-            return cli_fail(cli, "%s", one_line(err));
+            return cli_fail(cli, "%s", cli_first_line(err));
         json_t *o = kv_to_json(kv);
         rmq_map_free(kv, free);
         if (cli->json) {
@@ -563,14 +484,14 @@ static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
     char **addrs = NULL;
     size_t n = 0;
     if (cluster_all_addrs(a, cluster, &addrs, &n, err, sizeof(err)) != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     int status = RMQ_EXIT_OK;
     json_t *all = json_object();
     for (size_t i = 0; i < n; i++) {
         rmq_map_t *kv = NULL;
         if (runtime_info(a, addrs[i], &kv, err, sizeof(err)) != 0) {
             /* the others are still printed; the exit status tells */
-            status = cli_fail(cli, "%s", one_line(err));
+            status = cli_fail(cli, "%s", cli_first_line(err));
             continue;
         }
         json_t *o = kv_to_json(kv);
@@ -585,7 +506,7 @@ static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
         }
         json_object_set_new(all, addrs[i], o);
     }
-    strv_free(addrs, n);
+    cli_strv_free(addrs, n);
     if (cli->json)
         cli_json_print(all);
     else
@@ -601,7 +522,7 @@ static int broker_config(rmq_admin_t *a, const char *addr, json_t **props, char 
 {
     rmq_cmd_t *resp = NULL;
     *props = NULL;
-    int rc = call_ok(a, "broker", addr, rmq_cmd_new_request(RMQ_REQ_GET_BROKER_CONFIG), &resp,
+    int rc = cli_call_ok(a, "broker", addr, rmq_cmd_new_request(RMQ_REQ_GET_BROKER_CONFIG), &resp,
                      err, errlen);
     if (rc != 0)
         return rc;
@@ -617,7 +538,7 @@ static int show_broker_config(rmq_cli_t *cli, rmq_admin_t *a, const char *addr,
     char err[ERRLEN];
     json_t *props;
     if (broker_config(a, addr, &props, err, sizeof(err)) != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     if (cli->json) {
         json_object_set_new(out, addr, props);
         return RMQ_EXIT_OK;
@@ -643,13 +564,13 @@ static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "b:c:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'b': broker = arg; break;
         case 'c': cluster = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!broker && !cluster)
         return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
@@ -668,7 +589,7 @@ static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
         rmq_cluster_info_t ci;
         if (rmq_admin_cluster_info(a, &ci, err, sizeof(err)) != 0) {
             json_decref(out);
-            return cli_fail(cli, "%s", one_line(err));
+            return cli_fail(cli, "%s", cli_first_line(err));
         }
         const rmq_cluster_entry_t *ce = find_cluster(&ci, cluster);
         if (!ce) {
@@ -719,12 +640,12 @@ static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "b:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'b': broker = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!broker || !*broker)
         return cli_usage(cli, "-b BROKER_NAME is required");
@@ -732,7 +653,7 @@ static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     char **ns = NULL;
-    size_t nns = namesrv_list(cli, &ns);
+    size_t nns = cli_namesrv_list(cli, &ns);
     int status = RMQ_EXIT_OK;
     json_t *arr = json_array();
     for (size_t i = 0; i < nns; i++) {
@@ -741,7 +662,7 @@ static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
         rmq_header_encode(&rmq_broker_name_req_desc, &h, &req->ext);
         rmq_cmd_t *resp = NULL;
         char err[ERRLEN];
-        int rc = call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err));
+        int rc = cli_call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err));
         rmq_wipe_perm_resp_t rh = {0};
         if (rc == 0) {
             rc = rmq_header_decode(&rmq_wipe_perm_resp_desc, &resp->ext, &rh, err, sizeof(err));
@@ -757,12 +678,12 @@ static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
             if (!cli->json)
                 printf("wipe write perm of broker[%s] in name server[%s] Failed\n", broker, ns[i]);
             json_array_append_new(arr, json_pack("{s:s,s:s}", "nameServer", ns[i], "error",
-                                                 one_line(err)));
+                                                 cli_first_line(err)));
             fflush(stdout);
-            status = cli_fail(cli, "%s", one_line(err));
+            status = cli_fail(cli, "%s", cli_first_line(err));
         }
     }
-    strv_free(ns, nns);
+    cli_strv_free(ns, nns);
     if (cli->json)
         cli_json_print(arr);
     else
@@ -778,33 +699,33 @@ static int cmd_get_namesrv_config(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "", NULL, &arg)) != -1) {
         if (c == 'h')
-            return print_help(cli->cmd);
+            return cli_help(cli);
         return RMQ_EXIT_USAGE;
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
     char **ns = NULL;
-    size_t nns = namesrv_list(cli, &ns);
+    size_t nns = cli_namesrv_list(cli, &ns);
     json_t *all = json_object();
     int rc = 0;
     char err[ERRLEN];
     /* every name server first: one failing prints nothing but the error */
     for (size_t i = 0; i < nns && rc == 0; i++) {
         rmq_cmd_t *resp = NULL;
-        rc = call_ok(a, "name server", ns[i], rmq_cmd_new_request(RMQ_REQ_GET_NAMESRV_CONFIG),
+        rc = cli_call_ok(a, "name server", ns[i], rmq_cmd_new_request(RMQ_REQ_GET_NAMESRV_CONFIG),
                      &resp, err, sizeof(err));
         if (rc == 0) {
             json_object_set_new(all, ns[i], props_parse(resp->body, resp->body_len));
             rmq_cmd_free(resp);
         }
     }
-    strv_free(ns, nns);
+    cli_strv_free(ns, nns);
     if (rc != 0) {
         json_decref(all);
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     }
     if (cli->json) {
         cli_json_print(all);
@@ -831,7 +752,7 @@ static int kv_all(rmq_cli_t *cli, const char *space, const char *key, const char
     if (!a)
         return RMQ_EXIT_FAIL;
     char **ns = NULL;
-    size_t nns = namesrv_list(cli, &ns);
+    size_t nns = cli_namesrv_list(cli, &ns);
     json_t *done = json_array();
     int status = RMQ_EXIT_OK;
     for (size_t i = 0; i < nns; i++) {
@@ -841,14 +762,14 @@ static int kv_all(rmq_cli_t *cli, const char *space, const char *key, const char
         rmq_header_encode(value ? &rmq_put_kv_req_desc : &rmq_kv_key_req_desc, &h, &req->ext);
         rmq_cmd_t *resp = NULL;
         char err[ERRLEN];
-        if (call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err)) != 0) {
-            status = cli_fail(cli, "%s", one_line(err));
+        if (cli_call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err)) != 0) {
+            status = cli_fail(cli, "%s", cli_first_line(err));
             continue;
         }
         rmq_cmd_free(resp);
         json_array_append_new(done, json_string(ns[i]));
     }
-    strv_free(ns, nns);
+    cli_strv_free(ns, nns);
     if (status != RMQ_EXIT_OK) {
         json_decref(done);
         return status;
@@ -878,7 +799,7 @@ static int cmd_kv(rmq_cli_t *cli, int argc, char **argv, bool update)
     int c;
     while ((c = cli_getopt(cli, argc, argv, update ? "s:k:v:" : "s:k:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 's': space = arg; break;
         case 'k': key = arg; break;
         case 'v':
@@ -889,7 +810,7 @@ static int cmd_kv(rmq_cli_t *cli, int argc, char **argv, bool update)
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!space || !*space)
         return cli_usage(cli, "-s NAMESPACE is required");

@@ -28,30 +28,6 @@ extern const rmq_command_t rmq_cmds_group[];
 
 /* ---- helpers ---- */
 
-/* UtilAll.parseDate(s, "yyyy-MM-dd#HH:mm:ss:SSS") in local time. */
-static bool parse_date_ms(const char *s, int64_t *out)
-{
-    int y, mo, d, h, mi, sec, ms, end = 0;
-    if (sscanf(s, "%4d-%2d-%2d#%2d:%2d:%2d:%3d%n", &y, &mo, &d, &h, &mi, &sec, &ms, &end) != 7 ||
-        s[end] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || sec < 0 || sec > 60 || ms < 0)
-        return false;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
-    if (t == (time_t)-1)
-        return false;
-    *out = (int64_t)t * 1000 + ms;
-    return true;
-}
-
 /* A timestamp flag: milliseconds, yyyy-MM-dd#HH:mm:ss:SSS, or "now" (-1)
  * when allowed. */
 static int parse_timestamp(rmq_cli_t *cli, const char *flag, const char *v, bool allow_now,
@@ -66,7 +42,7 @@ static int parse_timestamp(rmq_cli_t *cli, const char *flag, const char *v, bool
         *out = x;
         return 0;
     }
-    if (parse_date_ms(v, out))
+    if (cli_parse_date_ms(v, out))
         return 0;
     return cli_usage(cli, "%s wants %smilliseconds or yyyy-MM-dd#HH:mm:ss:SSS, not '%s'", flag,
                      allow_now ? "now, " : "", v);
@@ -121,31 +97,6 @@ static const char *version_desc(int v, char *out, size_t n)
     return "HIGHER_VERSION";
 }
 
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
-/* BrokerData.selectBrokerAddr: the master, else a slave. */
-static const char *select_addr(const rmq_broker_data_t *bd)
-{
-    const char *a = rmq_broker_data_get_addr(bd, 0);
-    return a ? a : bd->naddrs > 0 ? bd->addrs[0].addr : NULL;
-}
-
-/* The route of topic; on failure prints one line (an unknown topic named as
- * such) and returns RMQ_EXIT_FAIL. */
-static int topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_topic_route_t *r)
-{
-    char err[512];
-    int rc = rmq_admin_topic_route(a, topic, r, err, sizeof(err));
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist", topic);
-    if (rc != 0)
-        return cli_fail(cli, "%s", err);
-    return 0;
-}
-
 /* The route of %RETRY%<group>: the brokers that know the group.  A group that
  * never had a consumer online has none. */
 static int group_route(rmq_cli_t *cli, rmq_admin_t *a, const char *group, rmq_topic_route_t *r)
@@ -158,34 +109,6 @@ static int group_route(rmq_cli_t *cli, rmq_admin_t *a, const char *group, rmq_to
     if (rc != 0)
         return cli_fail(cli, "%s", err);
     return 0;
-}
-
-/* The name server addresses of -n / NAMESRV_ADDR, split at ';'. */
-static size_t namesrv_list(rmq_cli_t *cli, char ***out)
-{
-    const char *s = cli->namesrv && *cli->namesrv ? cli->namesrv : getenv("NAMESRV_ADDR");
-    *out = NULL;
-    size_t n = 0;
-    while (s && *s) {
-        const char *e = strchr(s, ';');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (len > 0) {
-            *out = rmq_realloc(*out, (n + 1) * sizeof(char *));
-            (*out)[n] = rmq_malloc(len + 1);
-            memcpy((*out)[n], s, len);
-            (*out)[n][len] = '\0';
-            n++;
-        }
-        s = e ? e + 1 : NULL;
-    }
-    return n;
-}
-
-static void free_strs(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 static void json_set_str(json_t *o, const char *k, const char *v)
@@ -303,7 +226,7 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
             printf("create subscription group to %s success.\n", addrs[i]);
     }
     free(body);
-    free_strs(addrs, naddrs);
+    cli_strv_free(addrs, naddrs);
     if (failed) {
         json_decref(cfg);
         json_decref(done);
@@ -350,7 +273,7 @@ static int delete_topic_everywhere(rmq_cli_t *cli, rmq_admin_t *a, const char *c
     if (!cli->json)
         printf("delete topic [%s] from cluster [%s] success.\n", topic, cluster);
     char **ns = NULL;
-    size_t nns = namesrv_list(cli, &ns);
+    size_t nns = cli_namesrv_list(cli, &ns);
     for (size_t i = 0; i < nns; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_DELETE_TOPIC_IN_NAMESRV);
         rmq_ext_set(&req->ext, "topic", topic);
@@ -359,11 +282,11 @@ static int delete_topic_everywhere(rmq_cli_t *cli, rmq_admin_t *a, const char *c
         int rc = rmq_admin_broker_ok(a, ns[i], req, &resp, err, sizeof(err));
         rmq_cmd_free(resp);
         if (rc != 0) {
-            free_strs(ns, nns);
+            cli_strv_free(ns, nns);
             return cli_fail(cli, "deleting topic %s from name server %s: %s", topic, ns[i], err);
         }
     }
-    free_strs(ns, nns);
+    cli_strv_free(ns, nns);
     if (cli->json)
         json_array_append_new(log, json_string(topic));
     else
@@ -448,7 +371,7 @@ static int cmd_delete_sub_group(rmq_cli_t *cli, int argc, char **argv)
             ret = delete_topic_everywhere(cli, a, cluster, addrs, naddrs, topic, topics);
         }
     }
-    free_strs(addrs, naddrs);
+    cli_strv_free(addrs, naddrs);
     if (ret == RMQ_EXIT_OK && cli->json) {
         json_t *o = json_object();
         json_object_set_new(o, "group", json_string(group));
@@ -473,7 +396,7 @@ static int examine_consume_stats(rmq_admin_t *a, const rmq_topic_route_t *route,
 {
     memset(out, 0, sizeof(*out));
     for (size_t b = 0; b < route->nbroker_datas; b++) {
-        const char *addr = select_addr(&route->broker_datas[b]);
+        const char *addr = cli_select_addr(&route->broker_datas[b]);
         if (!addr)
             continue;
         rmq_get_consume_stats_req_t h = {group, topic};
@@ -527,7 +450,7 @@ static int examine_consumer_connection(rmq_admin_t *a, const rmq_topic_route_t *
 {
     memset(out, 0, sizeof(*out));
     for (size_t b = 0; !addr && route && b < route->nbroker_datas; b++)
-        addr = select_addr(&route->broker_datas[b]);
+        addr = cli_select_addr(&route->broker_datas[b]);
     if (!addr) {
         snprintf(err, errlen, "consumer group %s is not online (no broker)", group);
         return ROCKETMQ_ERR_CONSUMER_NOT_ONLINE;
@@ -546,7 +469,7 @@ static int examine_consumer_connection(rmq_admin_t *a, const rmq_topic_route_t *
     }
     if (resp->code != 0) {
         snprintf(err, errlen, "broker %s: CODE: %d DESC: %s", addr, resp->code,
-                 or_empty(resp->remark));
+                 cli_or_empty(resp->remark));
         rc = resp->code;
         rmq_cmd_free(resp);
         return rc;
@@ -573,7 +496,7 @@ static void queue_owners(rmq_admin_t *a, const rmq_topic_route_t *route, const c
         return;
     const char *addr = NULL;
     for (size_t b = 0; !addr && b < route->nbroker_datas; b++)
-        addr = select_addr(&route->broker_datas[b]);
+        addr = cli_select_addr(&route->broker_datas[b]);
     for (size_t c = 0; addr && c < cc.nconns; c++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_GET_CONSUMER_RUNNING_INFO);
         rmq_ext_set(&req->ext, "consumerGroup", group);
@@ -743,7 +666,7 @@ static int progress_of_all(rmq_cli_t *cli, rmq_admin_t *a)
             snprintf(version, sizeof(version), "%s", version_desc(min, vb, sizeof(vb)));
             type = cc.consume_type == RMQ_CONSUME_ACTIVELY ? "PULL" : "PUSH";
             if (cc.consume_type == RMQ_CONSUME_PASSIVELY)
-                model = or_empty(rmq_message_model_name(cc.message_model));
+                model = cli_or_empty(rmq_message_model_name(cc.message_model));
             rmq_consumer_connection_free(&cc);
         }
         rmq_topic_route_free(&route);
@@ -851,9 +774,9 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
         rmq_topic_route_free(&route);
     if (rc != 0)
         return cli_fail(cli, "%s", err);
-    const char *type = or_empty(rmq_consume_type_name(cc.consume_type));
-    const char *model = or_empty(rmq_message_model_name(cc.message_model));
-    const char *from = or_empty(rmq_consume_from_where_name(cc.consume_from_where));
+    const char *type = cli_or_empty(rmq_consume_type_name(cc.consume_type));
+    const char *model = cli_or_empty(rmq_message_model_name(cc.message_model));
+    const char *from = cli_or_empty(rmq_consume_from_where_name(cc.consume_from_where));
     char vb[32];
     if (cli->json) {
         json_t *o = json_object(), *conns = json_array(), *subs = json_array();
@@ -886,7 +809,7 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
                                          NULL};
         cli_table_t *t = cli_table_new(hc);
         for (size_t i = 0; i < cc.nconns; i++)
-            cli_table_row(t, or_empty(cc.conns[i].client_id), or_empty(cc.conns[i].client_addr),
+            cli_table_row(t, cli_or_empty(cc.conns[i].client_id), cli_or_empty(cc.conns[i].client_addr),
                           rmq_language_name(cc.conns[i].language),
                           version_desc(cc.conns[i].version, vb, sizeof(vb)));
         cli_table_print(cli, t);
@@ -894,7 +817,7 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
         static const char *const hs[] = {"#Topic", "#SubExpression", NULL};
         t = cli_table_new(hs);
         for (size_t i = 0; i < cc.nsubs; i++)
-            cli_table_row(t, or_empty(cc.subs[i].topic), or_empty(cc.subs[i].sub_string));
+            cli_table_row(t, cli_or_empty(cc.subs[i].topic), cli_or_empty(cc.subs[i].sub_string));
         cli_table_print(cli, t);
         printf("\nConsumeType: %s\nMessageModel: %s\nConsumeFromWhere: %s\n", type, model, from);
     }
@@ -930,11 +853,11 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     char addr[256] = "";
     for (size_t b = 0; !addr[0] && b < route.nbroker_datas; b++) {
-        const char *x = select_addr(&route.broker_datas[b]);
+        const char *x = cli_select_addr(&route.broker_datas[b]);
         if (x)
             snprintf(addr, sizeof(addr), "%s", x);
     }
@@ -953,7 +876,7 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
         /* Java's broker and ours: SYSTEM_ERROR "the producer group[g] not exist" */
         int code = resp->code;
         char remark[256];
-        snprintf(remark, sizeof(remark), "%s", or_empty(resp->remark));
+        snprintf(remark, sizeof(remark), "%s", cli_or_empty(resp->remark));
         rmq_cmd_free(resp);
         if (code == ROCKETMQ_ERR_SYSTEM_ERROR && strstr(remark, "not exist"))
             return cli_fail(cli, "producer group %s is not online (broker %s)", group, addr);
@@ -991,7 +914,7 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < pc.nconns; i++) {
         char no[24], vb[32];
         snprintf(no, sizeof(no), "%04zu", i + 1);
-        cli_table_row(t, no, or_empty(pc.conns[i].client_id), or_empty(pc.conns[i].client_addr),
+        cli_table_row(t, no, cli_or_empty(pc.conns[i].client_id), cli_or_empty(pc.conns[i].client_addr),
                       rmq_language_name(pc.conns[i].language),
                       version_desc(pc.conns[i].version, vb, sizeof(vb)));
     }
@@ -1093,7 +1016,7 @@ static int reset_by_offsets(rmq_admin_t *a, const rmq_topic_route_t *route, cons
 {
     for (size_t b = 0; b < route->nbroker_datas; b++) {
         const rmq_broker_data_t *bd = &route->broker_datas[b];
-        const char *addr = select_addr(bd);
+        const char *addr = cli_select_addr(bd);
         if (!addr)
             continue;
         int32_t nread = 0;
@@ -1166,7 +1089,7 @@ static int reset_by_broker(rmq_admin_t *a, const rmq_topic_route_t *route, const
                            reset_rows_t *rows, char *err, size_t errlen)
 {
     for (size_t b = 0; b < route->nbroker_datas; b++) {
-        const char *addr = select_addr(&route->broker_datas[b]);
+        const char *addr = cli_select_addr(&route->broker_datas[b]);
         if (!addr)
             continue;
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_INVOKE_BROKER_TO_RESET_OFFSET);
@@ -1188,7 +1111,7 @@ static int reset_by_broker(rmq_admin_t *a, const rmq_topic_route_t *route, const
         }
         if (code != 0) {
             snprintf(err, errlen, "broker %s: CODE: %d DESC: %s", addr, code,
-                     or_empty(resp->remark));
+                     cli_or_empty(resp->remark));
             rmq_cmd_free(resp);
             return code;
         }
@@ -1250,7 +1173,7 @@ static int cmd_reset_offset_by_time(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     reset_rows_t rows = {NULL, 0};
     char err[512];

@@ -46,35 +46,6 @@ extern const rmq_command_t rmq_cmds_msg[];
 
 /* ---- helpers ---- */
 
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
-/* UtilAll.parseDate(s, "yyyy-MM-dd#HH:mm:ss:SSS") in local time. */
-static bool parse_date_ms(const char *s, int64_t *out)
-{
-    int y, mo, d, h, mi, sec, ms, end = 0;
-    if (sscanf(s, "%4d-%2d-%2d#%2d:%2d:%2d:%3d%n", &y, &mo, &d, &h, &mi, &sec, &ms, &end) != 7 ||
-        s[end] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || sec < 0 || sec > 60 || ms < 0)
-        return false;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
-    if (t == (time_t)-1)
-        return false;
-    *out = (int64_t)t * 1000 + ms;
-    return true;
-}
-
 /* timestampFormat: milliseconds or yyyy-MM-dd#HH:mm:ss:SSS. */
 static int parse_timestamp(rmq_cli_t *cli, const char *flag, const char *v, int64_t *out)
 {
@@ -83,7 +54,7 @@ static int parse_timestamp(rmq_cli_t *cli, const char *flag, const char *v, int6
         *out = x;
         return 0;
     }
-    if (parse_date_ms(v, out))
+    if (cli_parse_date_ms(v, out))
         return 0;
     return cli_usage(cli, "%s wants milliseconds or yyyy-MM-dd#HH:mm:ss:SSS, not '%s'", flag, v);
 }
@@ -232,8 +203,8 @@ static void print_msg_detail(const rocketmq_message_t *m, bool offset_id)
     const char *tags = rocketmq_message_get_tags(m), *keys = rocketmq_message_get_keys(m);
     char *props = props_text(m);
     if (offset_id)
-        printf("%-20s %s\n", "OffsetID:", or_empty(rocketmq_message_get_offset_msg_id(m)));
-    printf("%-20s %s\n", "Topic:", or_empty(rocketmq_message_get_topic(m)));
+        printf("%-20s %s\n", "OffsetID:", cli_or_empty(rocketmq_message_get_offset_msg_id(m)));
+    printf("%-20s %s\n", "Topic:", cli_or_empty(rocketmq_message_get_topic(m)));
     printf("%-20s [%s]\n", "Tags:", tags ? tags : "null");
     printf("%-20s [%s]\n", "Keys:", keys ? keys : "null");
     printf("%-20s %d\n", "Queue ID:", rocketmq_message_get_queue_id(m));
@@ -242,8 +213,8 @@ static void print_msg_detail(const rocketmq_message_t *m, bool offset_id)
     printf("%-20s %d\n", "Reconsume Times:", rocketmq_message_get_reconsume_times(m));
     printf("%-20s %s\n", "Born Timestamp:", born);
     printf("%-20s %s\n", "Store Timestamp:", store);
-    printf("%-20s %s\n", "Born Host:", or_empty(rocketmq_message_get_born_host(m)));
-    printf("%-20s %s\n", "Store Host:", or_empty(rocketmq_message_get_store_host(m)));
+    printf("%-20s %s\n", "Born Host:", cli_or_empty(rocketmq_message_get_born_host(m)));
+    printf("%-20s %s\n", "Store Host:", cli_or_empty(rocketmq_message_get_store_host(m)));
     printf("%-20s %d\n", "System Flag:", rocketmq_message_get_sys_flag(m));
     printf("%-20s %s\n", "Properties:", props);
     printf("%-20s ", "Message Body:");
@@ -260,14 +231,14 @@ static void print_msg_line(const rocketmq_message_t *m, bool with_body)
            ", sysFlag=%d, bornTimestamp=%" PRId64 ", bornHost=/%s, storeTimestamp=%" PRId64
            ", storeHost=/%s, msgId=%s, commitLogOffset=%" PRId64 ", bodyCRC=%d, reconsumeTimes=%d, "
            "topic=%s, flag=%d, properties=%s] BODY: ",
-           or_empty(rocketmq_message_get_msg_id(m)), or_empty(rocketmq_message_get_broker_name(m)),
+           cli_or_empty(rocketmq_message_get_msg_id(m)), cli_or_empty(rocketmq_message_get_broker_name(m)),
            rocketmq_message_get_queue_id(m), rocketmq_message_get_queue_offset(m),
            rocketmq_message_get_sys_flag(m), rocketmq_message_get_born_timestamp(m),
-           or_empty(rocketmq_message_get_born_host(m)), rocketmq_message_get_store_timestamp(m),
-           or_empty(rocketmq_message_get_store_host(m)),
-           or_empty(rocketmq_message_get_offset_msg_id(m)),
+           cli_or_empty(rocketmq_message_get_born_host(m)), rocketmq_message_get_store_timestamp(m),
+           cli_or_empty(rocketmq_message_get_store_host(m)),
+           cli_or_empty(rocketmq_message_get_offset_msg_id(m)),
            rocketmq_message_get_commit_log_offset(m), rocketmq_message_get_body_crc(m),
-           rocketmq_message_get_reconsume_times(m), or_empty(rocketmq_message_get_topic(m)),
+           rocketmq_message_get_reconsume_times(m), cli_or_empty(rocketmq_message_get_topic(m)),
            rocketmq_message_get_flag(m), props);
     if (with_body)
         print_body(m);
@@ -277,30 +248,11 @@ static void print_msg_line(const rocketmq_message_t *m, bool with_body)
     free(props);
 }
 
-/* The route of topic; on failure one line and RMQ_EXIT_FAIL. */
-static int topic_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_topic_route_t *r)
-{
-    char err[512];
-    int rc = rmq_admin_topic_route(a, topic, r, err, sizeof(err));
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist", topic);
-    if (rc != 0)
-        return cli_fail(cli, "%s", err);
-    return 0;
-}
-
-/* BrokerData.selectBrokerAddr: the master, else a slave. */
-static const char *select_addr(const rmq_broker_data_t *bd)
-{
-    const char *a = rmq_broker_data_get_addr(bd, 0);
-    return a ? a : bd->naddrs > 0 ? bd->addrs[0].addr : NULL;
-}
-
 static const char *broker_addr_of(const rmq_topic_route_t *r, const char *broker_name)
 {
     for (size_t b = 0; b < r->nbroker_datas; b++)
         if (strcmp(r->broker_datas[b].broker_name, broker_name) == 0)
-            return select_addr(&r->broker_datas[b]);
+            return cli_select_addr(&r->broker_datas[b]);
     return NULL;
 }
 
@@ -445,7 +397,7 @@ static int pull_once(rmq_admin_t *a, const char *addr, const char *group,
     case ROCKETMQ_ERR_PULL_OFFSET_MOVED: out->status = ROCKETMQ_PULL_OFFSET_ILLEGAL; break;
     default:
         snprintf(err, errlen, "broker %s: CODE: %d DESC: %s", addr, resp->code,
-                 or_empty(resp->remark));
+                 cli_or_empty(resp->remark));
         rc = resp->code;
         rmq_cmd_free(resp);
         return rc;
@@ -561,7 +513,7 @@ static int cmd_query_msg_by_id(rmq_cli_t *cli, int argc, char **argv)
         }
         if (resp->code != 0) {
             ret = cli_fail(cli, "message %s not found at %s: %s", idv[i], addr,
-                           or_empty(resp->remark));
+                           cli_or_empty(resp->remark));
             rmq_cmd_free(resp);
             break;
         }
@@ -622,11 +574,11 @@ static int query_message(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, cons
     out->v = NULL;
     out->n = 0;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     char err[512], first_err[600] = "";
     for (size_t b = 0; b < route.nbroker_datas; b++) {
-        const char *addr = select_addr(&route.broker_datas[b]);
+        const char *addr = cli_select_addr(&route.broker_datas[b]);
         if (!addr)
             continue;
         rmq_query_message_req_t h = {topic, key, max, begin, end};
@@ -643,7 +595,7 @@ static int query_message(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, cons
         if (resp->code != 0) {
             if (resp->code != ROCKETMQ_ERR_QUERY_NOT_FOUND && !first_err[0])
                 snprintf(first_err, sizeof(first_err), "broker %s: CODE: %d DESC: %s", addr,
-                         resp->code, or_empty(resp->remark));
+                         resp->code, cli_or_empty(resp->remark));
             rmq_cmd_free(resp);
             continue;
         }
@@ -660,8 +612,8 @@ static int query_message(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, cons
         }
         for (size_t i = 0; i < n; i++) {
             const rocketmq_message_t *m = msgs[i];
-            bool match = unique ? strcmp(or_empty(rocketmq_message_get_msg_id(m)), key) == 0
-                                : strcmp(or_empty(rocketmq_message_get_topic(m)), topic) == 0 &&
+            bool match = unique ? strcmp(cli_or_empty(rocketmq_message_get_msg_id(m)), key) == 0
+                                : strcmp(cli_or_empty(rocketmq_message_get_topic(m)), topic) == 0 &&
                                       key_in(rocketmq_message_get_keys(m), key);
             if (!match) {
                 rocketmq_message_destroy(msgs[i]);
@@ -743,7 +695,7 @@ static int cmd_query_msg_by_key(rmq_cli_t *cli, int argc, char **argv)
             char qid[16], off[24];
             snprintf(qid, sizeof(qid), "%d", rocketmq_message_get_queue_id(f.v[i]));
             snprintf(off, sizeof(off), "%" PRId64, rocketmq_message_get_queue_offset(f.v[i]));
-            cli_table_row(t, or_empty(rocketmq_message_get_msg_id(f.v[i])), qid, off);
+            cli_table_row(t, cli_or_empty(rocketmq_message_get_msg_id(f.v[i])), qid, off);
         }
         cli_table_print(cli, t);
     }
@@ -833,7 +785,7 @@ static int cmd_query_msg_by_offset(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     char addr[256] = "";
     const char *x = broker_addr_of(&route, broker);
@@ -938,7 +890,7 @@ static int cmd_print_msg(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     mq_list_t mqs;
     readable_queues(&route, topic, &mqs);
@@ -1282,7 +1234,7 @@ static int cmd_consume_message(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (topic_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
     consume_ctx_t x = {cli, a, group, json_array(), count, rmq_mono_ms() + CONSUME_DEADLINE_MS};
     int ret = RMQ_EXIT_OK;

@@ -31,33 +31,6 @@ extern const rmq_command_t rmq_cmds_topic[];
 
 /* ---- helpers shared by the topic commands ---- */
 
-/* Server remarks may run over lines (the name server adds a FAQ link):
- * errors are printed as one line. */
-static const char *one_line(char *s)
-{
-    char *nl = strchr(s, '\n');
-    if (nl)
-        *nl = '\0';
-    return s;
-}
-
-static int print_help(const char *name)
-{
-    for (const rmq_command_t *c = rmq_cmds_topic; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            printf("rmq %s: %s\n\n%s", c->name, c->summary, c->usage);
-    return RMQ_EXIT_OK;
-}
-
-/* After the options: no positional arguments are taken. */
-static int no_args(rmq_cli_t *cli, int argc, char **argv)
-{
-    int i = cli_optind();
-    if (i < argc)
-        return cli_usage(cli, "unexpected argument '%s'", argv[i]);
-    return 0;
-}
-
 static int parse_bool(rmq_cli_t *cli, char flag, const char *v, bool *out)
 {
     if (strcasecmp(v, "true") == 0)
@@ -80,84 +53,10 @@ static int parse_i32(rmq_cli_t *cli, char flag, const char *v, int64_t min, int6
     return rc;
 }
 
-/* The name servers of -n / NAMESRV_ADDR, as the client splits them. */
-static size_t namesrv_list(const rmq_cli_t *cli, char ***out)
-{
-    const char *list = cli->namesrv && *cli->namesrv ? cli->namesrv : getenv("NAMESRV_ADDR");
-    size_t n = 0;
-    *out = NULL;
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *s = p;
-        size_t k = len;
-        while (k > 0 && (*s == ' ' || *s == '\t'))
-            s++, k--;
-        while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n'))
-            k--;
-        if (k > 0) {
-            *out = rmq_realloc(*out, (n + 1) * sizeof(char *));
-            (*out)[n++] = rmq_strndup(s, k);
-        }
-        p = end ? end + 1 : p + len;
-    }
-    return n;
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* One request (consumed) to the name server or broker at addr; a response
- * code other than 0 is an error.  err names the server. */
-static int call_ok(rmq_admin_t *a, const char *what, const char *addr, rmq_cmd_t *req,
-                   rmq_cmd_t **resp, char *err, size_t errlen)
-{
-    *resp = NULL;
-    int rc = rmq_rclient_invoke_sync(rmq_instance_rclient(rmq_admin_instance(a)), addr, req,
-                                     rmq_admin_timeout(a), resp);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s %s: %s", what, addr, rocketmq_err_str(rc));
-        return rc;
-    }
-    int code = (*resp)->code;
-    if (code != 0) {
-        snprintf(err, errlen, "%s %s: CODE: %d DESC: %s", what, addr, code,
-                 (*resp)->remark ? (*resp)->remark : "");
-        rmq_cmd_free(*resp);
-        *resp = NULL;
-        return code;
-    }
-    return 0;
-}
-
 static int broker_ok(rmq_admin_t *a, const char *addr, rmq_cmd_t *req, rmq_cmd_t **resp,
                      char *err, size_t errlen)
 {
-    return call_ok(a, "broker", addr, req, resp, err, errlen);
-}
-
-/* The route of topic, or the one-line error (unknown topic included). */
-static int get_route(rmq_cli_t *cli, rmq_admin_t *a, const char *topic, rmq_topic_route_t *route)
-{
-    char err[ERRLEN];
-    int rc = rmq_admin_topic_route(a, topic, route, err, sizeof(err));
-    if (rc == ROCKETMQ_ERR_TOPIC_NOT_EXIST)
-        return cli_fail(cli, "topic %s does not exist (no route info on the name server)", topic);
-    if (rc != 0)
-        return cli_fail(cli, "%s", one_line(err));
-    return 0;
-}
-
-/* BrokerData.selectBrokerAddr: the master, else the first slave (Java
- * picks a random one). */
-static const char *select_addr(const rmq_broker_data_t *bd)
-{
-    const char *m = rmq_broker_data_get_addr(bd, 0);
-    return m ? m : (bd->naddrs > 0 ? bd->addrs[0].addr : NULL);
+    return cli_call_ok(a, "broker", addr, req, resp, err, errlen);
 }
 
 /* The cluster whose broker names hold broker_name, or NULL. */
@@ -240,17 +139,17 @@ static int put_kv_all(rmq_cli_t *cli, rmq_admin_t *a, const char *ns, const char
                       const char *value, char *err, size_t errlen)
 {
     char **addrs;
-    size_t n = namesrv_list(cli, &addrs);
+    size_t n = cli_namesrv_list(cli, &addrs);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_PUT_KV_CONFIG);
         rmq_kv_req_t h = {ns, key, value};
         rmq_header_encode(&rmq_put_kv_req_desc, &h, &req->ext);
         rmq_cmd_t *resp = NULL;
-        rc = call_ok(a, "name server", addrs[i], req, &resp, err, errlen);
+        rc = cli_call_ok(a, "name server", addrs[i], req, &resp, err, errlen);
         rmq_cmd_free(resp);
     }
-    strv_free(addrs, n);
+    cli_strv_free(addrs, n);
     return rc;
 }
 
@@ -308,7 +207,7 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
     int c, rc = 0;
     while ((c = cli_getopt(cli, argc, argv, "b:c:t:r:w:p:o:u:s:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'b': broker = arg; break;
         case 'c': cluster = arg; break;
         case 't': topic = arg; break;
@@ -323,7 +222,7 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
         if (rc != 0)
             return RMQ_EXIT_USAGE;
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -340,9 +239,9 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
         addrs = rmq_calloc(1, sizeof(char *));
         addrs[naddrs++] = rmq_strdup(broker);
     } else if ((rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err))) != 0) {
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     } else if (naddrs == 0) {
-        strv_free(addrs, naddrs);
+        cli_strv_free(addrs, naddrs);
         return cli_fail(cli, "cluster %s has no master broker", cluster);
     }
 
@@ -391,7 +290,7 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
             rc = cluster_broker_names(a, cluster, &names, &nn, err, sizeof(err));
             for (size_t i = 0; rc == 0 && i < nn; i++)
                 rmq_buf_printf(&order_conf, "%s%s:%" PRId32, i ? ";" : "", names[i], wq);
-            strv_free(names, nn);
+            cli_strv_free(names, nn);
         }
         if (rc == 0)
             rc = put_kv_all(cli, a, NS_ORDER_TOPIC_CONFIG, topic, rmq_buf_cstr(&order_conf), err,
@@ -406,7 +305,7 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
         rmq_buf_printf(&lines, "create topic to %s success.\n", broker);
 
     if (rc != 0) {
-        cli_fail(cli, "%s", one_line(err));
+        cli_fail(cli, "%s", cli_first_line(err));
     } else if (cli->json) {
         json_t *tc = json_pack("{s:s,s:i,s:i,s:i,s:s,s:i,s:b}", "topicName", topic,
                                "readQueueNums", (int)rq, "writeQueueNums", (int)wq, "perm",
@@ -426,7 +325,7 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
     json_decref(jbrokers);
     rmq_buf_free(&lines);
     rmq_buf_free(&order_conf);
-    strv_free(addrs, naddrs);
+    cli_strv_free(addrs, naddrs);
     return rc == 0 ? RMQ_EXIT_OK : RMQ_EXIT_FAIL;
 }
 
@@ -443,13 +342,13 @@ static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:c:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 't': topic = arg; break;
         case 'c': cluster = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -464,7 +363,7 @@ static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
     size_t naddrs = 0;
     int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
     if (rc != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     json_t *jbrokers = json_array(), *jns = json_array();
     for (size_t i = 0; i < naddrs && rc == 0; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_DELETE_TOPIC_IN_BROKER);
@@ -476,28 +375,28 @@ static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
         if (rc == 0)
             json_array_append_new(jbrokers, json_string(addrs[i]));
     }
-    strv_free(addrs, naddrs);
+    cli_strv_free(addrs, naddrs);
     if (rc == 0 && !cli->json)
         printf("delete topic [%s] from cluster [%s] success.\n", topic, cluster);
 
     /* Then every name server (DeleteTopicSubCommand.deleteTopic). */
     char **ns = NULL;
-    size_t nns = rc == 0 ? namesrv_list(cli, &ns) : 0;
+    size_t nns = rc == 0 ? cli_namesrv_list(cli, &ns) : 0;
     for (size_t i = 0; i < nns && rc == 0; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_DELETE_TOPIC_IN_NAMESRV);
         rmq_delete_topic_ns_req_t h = {topic, cluster};
         rmq_header_encode(&rmq_delete_topic_ns_req_desc, &h, &req->ext);
         rmq_cmd_t *resp = NULL;
-        rc = call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err));
+        rc = cli_call_ok(a, "name server", ns[i], req, &resp, err, sizeof(err));
         rmq_cmd_free(resp);
         if (rc == 0)
             json_array_append_new(jns, json_string(ns[i]));
     }
-    strv_free(ns, nns);
+    cli_strv_free(ns, nns);
     if (rc != 0) {
         json_decref(jbrokers);
         json_decref(jns);
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     }
     if (cli->json) {
         cli_json_print(json_pack("{s:s,s:s,s:o,s:o}", "topic", topic, "clusterName", cluster,
@@ -553,12 +452,12 @@ static int cmd_topic_list(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "c", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 'c': cluster_mode = true; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
@@ -568,7 +467,7 @@ static int cmd_topic_list(rmq_cli_t *cli, int argc, char **argv)
     rmq_cluster_info_t ci;
     memset(&ci, 0, sizeof(ci));
     if (cluster_mode && rmq_admin_cluster_info(a, &ci, err, sizeof(err)) != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     rmq_cmd_t *resp = NULL;
     rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_GET_ALL_TOPIC_LIST_FROM_NAMESERVER);
     int rc = rmq_admin_namesrv_ok(a, req, &resp, err, sizeof(err));
@@ -580,7 +479,7 @@ static int cmd_topic_list(rmq_cli_t *cli, int argc, char **argv)
     }
     if (rc != 0) {
         rmq_cluster_info_free(&ci);
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     }
     qsort(tl.topics, tl.ntopics, sizeof(char *), cmp_strp);
 
@@ -615,7 +514,7 @@ static int cmd_topic_list(rmq_cli_t *cli, int argc, char **argv)
             if (route.nbroker_datas > 0)
                 cluster = cluster_of(&ci, route.broker_datas[0].broker_name);
             for (size_t b = 0; b < route.nbroker_datas && ngroups == 0; b++) {
-                const char *addr = select_addr(&route.broker_datas[b]);
+                const char *addr = cli_select_addr(&route.broker_datas[b]);
                 if (addr) {
                     ngroups = consumed_by(a, addr, topic, &groups);
                     break;
@@ -632,7 +531,7 @@ static int cmd_topic_list(rmq_cli_t *cli, int argc, char **argv)
                                                      cluster ? cluster : "", "topic", topic,
                                                      "consumerGroup", group));
         }
-        strv_free(groups, ngroups);
+        cli_strv_free(groups, ngroups);
     }
     if (t)
         cli_table_print(cli, t);
@@ -657,13 +556,13 @@ static int cmd_topic_route(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:l", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 't': topic = arg; break;
         case 'l': list = true; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -671,7 +570,7 @@ static int cmd_topic_route(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (get_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
 
     if (list && !cli->json) {
@@ -774,12 +673,12 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 't': topic = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -787,7 +686,7 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
-    if (get_route(cli, a, topic, &route) != 0)
+    if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
 
     /* DefaultMQAdminExtImpl.examineTopicStats: every broker of the route. */
@@ -796,7 +695,7 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
     rmq_topic_stats_t all;
     memset(&all, 0, sizeof(all));
     for (size_t b = 0; b < route.nbroker_datas && rc == 0; b++) {
-        const char *addr = select_addr(&route.broker_datas[b]);
+        const char *addr = cli_select_addr(&route.broker_datas[b]);
         if (!addr)
             continue;
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_GET_TOPIC_STATS_INFO);
@@ -823,7 +722,7 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
     }
     if (rc != 0) {
         rmq_topic_stats_free(&all);
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     }
     qsort(all.entries, all.n, sizeof(*all.entries), cmp_offset);
 
@@ -870,12 +769,12 @@ static int cmd_topic_cluster_list(rmq_cli_t *cli, int argc, char **argv)
     int c;
     while ((c = cli_getopt(cli, argc, argv, "t:", longopts, &arg)) != -1) {
         switch (c) {
-        case 'h': return print_help(cli->cmd);
+        case 'h': return cli_help(cli);
         case 't': topic = arg; break;
         default: return RMQ_EXIT_USAGE;
         }
     }
-    if (no_args(cli, argc, argv) != 0)
+    if (cli_no_operands(cli, argc, argv) != 0)
         return RMQ_EXIT_USAGE;
     if (!topic || !*topic)
         return cli_usage(cli, "-t TOPIC is required");
@@ -885,9 +784,9 @@ static int cmd_topic_cluster_list(rmq_cli_t *cli, int argc, char **argv)
     char err[ERRLEN];
     rmq_cluster_info_t ci;
     if (rmq_admin_cluster_info(a, &ci, err, sizeof(err)) != 0)
-        return cli_fail(cli, "%s", one_line(err));
+        return cli_fail(cli, "%s", cli_first_line(err));
     rmq_topic_route_t route;
-    if (get_route(cli, a, topic, &route) != 0) {
+    if (cli_topic_route(cli, a, topic, &route) != 0) {
         rmq_cluster_info_free(&ci);
         return RMQ_EXIT_FAIL;
     }
