@@ -999,3 +999,118 @@ int it_msg_body(const it_msg_t *m, uint8_t **out, size_t *len)
     *len = m->body_len;
     return 0;
 }
+
+/* ---- running a tool ---- */
+
+static void exec_append(char **buf, size_t *len, const char *p, size_t n)
+{
+    char *b = realloc(*buf, *len + n + 1);
+    if (!b)
+        abort();
+    memcpy(b + *len, p, n);
+    *len += n;
+    b[*len] = '\0';
+    *buf = b;
+}
+
+/* The environment without the two variables; built before fork, as the
+ * child of a threaded parent may only make async-signal-safe calls. */
+static char **exec_env(void)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof(char *));
+    if (!env)
+        abort();
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (strncmp(environ[i], "NAMESRV_ADDR=", 13) != 0 &&
+            strncmp(environ[i], "RMQ_LOG_LEVEL=", 14) != 0)
+            env[k++] = environ[i];
+    return env;
+}
+
+/* Reads both pipes until they close or the deadline passes. */
+static void exec_collect(it_exec_t *r, int fd_out, int fd_err, int64_t deadline)
+{
+    size_t olen = 0, elen = 0;
+    exec_append(&r->out, &olen, "", 0);
+    exec_append(&r->err, &elen, "", 0);
+    struct pollfd pfd[2] = {{fd_out, POLLIN, 0}, {fd_err, POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        int64_t left = deadline - it_now_ms();
+        if (left <= 0)
+            break;
+        int n = poll(pfd, 2, (int)(left < 200 ? left : 200));
+        if (n < 0 && errno != EINTR)
+            break;
+        for (int i = 0; n > 0 && i < 2; i++) {
+            if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[4096];
+            ssize_t got = read(pfd[i].fd, buf, sizeof(buf));
+            if (got > 0) {
+                if (i == 0)
+                    exec_append(&r->out, &olen, buf, (size_t)got);
+                else
+                    exec_append(&r->err, &elen, buf, (size_t)got);
+            } else if (got == 0 || errno != EINTR) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+}
+
+void it_exec(it_exec_t *r, const char *const *argv, int timeout_ms)
+{
+    memset(r, 0, sizeof(*r));
+    char **env = exec_env();
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+        abort();
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int64_t t0 = it_now_ms(), deadline = t0 + timeout_ms;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(devnull, 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        execve(argv[0], (char *const *)argv, env);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    close(devnull);
+    free(env);
+    if (pid < 0)
+        abort();
+    exec_collect(r, out[0], err[0], deadline);
+    int status = 0;
+    pid_t w;
+    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && it_now_ms() < deadline)
+        it_sleep_ms(5);
+    if (w != pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        r->killed = true;
+    }
+    r->ms = it_now_ms() - t0;
+    r->status = r->killed            ? -1
+                : WIFEXITED(status)   ? WEXITSTATUS(status)
+                : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                      : -1;
+}
+
+void it_exec_free(it_exec_t *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof(*r));
+}

@@ -227,4 +227,22 @@ int it_msg_body(const it_msg_t *m, uint8_t **out, size_t *len);
 int64_t it_now_ms(void);
 void it_sleep_ms(int ms);
 
+/* ---- running a tool (the rmq binary) ----
+ *
+ * Runs argv[0] with argv (NULL-terminated), stdin from /dev/null, without
+ * NAMESRV_ADDR and RMQ_LOG_LEVEL in its environment (so -n and the one-line
+ * errors are what the tests see), for up to timeout_ms; collects stdout and
+ * stderr.  status: the exit code, 128 + the signal, or -1 when it had to be
+ * killed at the deadline (by its pid). */
+typedef struct it_exec {
+    int status;
+    bool killed;
+    char *out; /* NUL-terminated, never NULL after it_exec */
+    char *err;
+    int64_t ms;
+} it_exec_t;
+
+void it_exec(it_exec_t *r, const char *const *argv, int timeout_ms);
+void it_exec_free(it_exec_t *r);
+
 #endif

@@ -61,19 +61,11 @@ static void run_free(run_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void append(char **buf, size_t *len, const char *p, size_t n)
-{
-    *buf = realloc(*buf, *len + n + 1);
-    assert_non_null(*buf);
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-}
-
 #define MAX_ARGS 32
 
-/* Runs rmq with args (NULL-terminated), NAMESRV_ADDR removed from its
- * environment, and collects stdout, stderr and the exit status. */
+/* Runs rmq with args (NULL-terminated) through the harness (NAMESRV_ADDR
+ * removed from its environment) and collects stdout, stderr and the exit
+ * status. */
 static void rmq_argv(run_t *r, const char *const *args)
 {
     const char *bin = getenv("RMQ_TOOL_BIN");
@@ -85,82 +77,13 @@ static void rmq_argv(run_t *r, const char *const *args)
     for (size_t i = 0; args[i] && argc <= MAX_ARGS; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
-    const char *first = args[0] ? args[0] : "";
-    extern char **environ;
-    size_t nenv = 0;
-    while (environ[nenv])
-        nenv++;
-    char **env = calloc(nenv + 1, sizeof(char *));
-    assert_non_null(env);
-    for (size_t i = 0, k = 0; i < nenv; i++)
-        if (strncmp(environ[i], "NAMESRV_ADDR=", 13) != 0)
-            env[k++] = environ[i];
-
-    int out[2], err[2];
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    pid_t pid = fork();
-    if (pid == 0) { /* only async-signal-safe calls: the parent has threads */
-        dup2(devnull, 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        execve(bin, (char *const *)argv, env);
-        _exit(127);
-    }
-    assert_true(pid > 0);
-    close(out[1]);
-    close(err[1]);
-    close(devnull);
-    free(env);
-
-    memset(r, 0, sizeof(*r));
-    size_t olen = 0, elen = 0;
-    append(&r->out, &olen, "", 0);
-    append(&r->err, &elen, "", 0);
-    int64_t deadline = it_now_ms() + RUN_TIMEOUT_MS;
-    struct pollfd pfd[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        int64_t left = deadline - it_now_ms();
-        if (left <= 0)
-            break;
-        int n = poll(pfd, 2, (int)left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[4096];
-            ssize_t got = read(pfd[i].fd, buf, sizeof(buf));
-            if (got > 0) {
-                if (i == 0)
-                    append(&r->out, &olen, buf, (size_t)got);
-                else
-                    append(&r->err, &elen, buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pfd[i].fd);
-                pfd[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (pfd[i].fd >= 0)
-            close(pfd[i].fd);
-    int status = 0;
-    pid_t w = 0;
-    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && it_now_ms() < deadline)
-        it_sleep_ms(5);
-    if (w != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        r->rc = -1;
-        fail_msg("rmq %s did not finish within %d ms", first, RUN_TIMEOUT_MS);
-    }
-    r->rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    it_exec_t x;
+    it_exec(&x, argv, RUN_TIMEOUT_MS);
+    r->out = x.out;
+    r->err = x.err;
+    r->rc = x.killed ? -1 : x.status >= 128 ? -1 : x.status;
+    if (x.killed)
+        fail_msg("rmq %s did not finish within %d ms", args[0] ? args[0] : "", RUN_TIMEOUT_MS);
 }
 
 static void rmq_v(run_t *r, const char *first, va_list ap)

@@ -81,20 +81,11 @@ static void run_free(run_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void grow(char **buf, size_t *len, const char *p, size_t n)
-{
-    char *nb = realloc(*buf, *len + n + 1);
-    assert_non_null(nb);
-    *buf = nb;
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-}
-
 #define MAX_ARGS 40
 
-/* Runs rmq with the NULL-terminated args and without NAMESRV_ADDR in its
- * environment; collects stdout, stderr and the exit status. */
+/* Runs rmq with the NULL-terminated args through the harness (without
+ * NAMESRV_ADDR in its environment); collects stdout, stderr and the exit
+ * status. */
 static void run_argv(run_t *r, const char *const *args)
 {
     const char *bin = getenv("RMQ_TOOL_BIN");
@@ -106,85 +97,13 @@ static void run_argv(run_t *r, const char *const *args)
     for (size_t i = 0; args[i] && argc <= MAX_ARGS; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
-    extern char **environ;
-    size_t nenv = 0;
-    while (environ[nenv])
-        nenv++;
-    char **env = calloc(nenv + 1, sizeof(char *));
-    assert_non_null(env);
-    for (size_t i = 0, k = 0; i < nenv; i++)
-        if (strncmp(environ[i], "NAMESRV_ADDR=", 13) != 0 &&
-            strncmp(environ[i], "RMQ_LOG_LEVEL=", 14) != 0)
-            env[k++] = environ[i];
-
-    int po[2], pe[2];
-    assert_int_equal(pipe2(po, O_CLOEXEC), 0);
-    assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    assert_true(devnull >= 0);
-    pid_t pid = fork();
-    if (pid == 0) { /* async-signal-safe calls only: this process has threads */
-        dup2(devnull, 0);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        execve(bin, (char *const *)argv, env);
-        _exit(127);
-    }
-    assert_true(pid > 0);
-    close(po[1]);
-    close(pe[1]);
-    close(devnull);
-    free(env);
-
-    memset(r, 0, sizeof(*r));
-    size_t olen = 0, elen = 0;
-    grow(&r->out, &olen, "", 0);
-    grow(&r->err, &elen, "", 0);
-    int64_t deadline = it_now_ms() + RUN_TIMEOUT_MS;
-    struct pollfd pfd[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        int64_t left = deadline - it_now_ms();
-        if (left <= 0)
-            break;
-        int n = poll(pfd, 2, (int)left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[8192];
-            ssize_t got = read(pfd[i].fd, buf, sizeof(buf));
-            if (got > 0) {
-                if (i == 0)
-                    grow(&r->out, &olen, buf, (size_t)got);
-                else
-                    grow(&r->err, &elen, buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pfd[i].fd);
-                pfd[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (pfd[i].fd >= 0)
-            close(pfd[i].fd);
-    /* Reaped within the deadline, or killed by its pid. */
-    int status = 0;
-    pid_t w = 0;
-    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && it_now_ms() < deadline)
-        it_sleep_ms(5);
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        r->rc = -1;
+    it_exec_t x;
+    it_exec(&x, argv, RUN_TIMEOUT_MS);
+    r->out = x.out;
+    r->err = x.err;
+    r->rc = x.killed ? -1 : x.status >= 128 ? -1 : x.status;
+    if (x.killed)
         fprintf(stderr, "it_rmq_group: rmq %s killed after %d ms\n", args[0], RUN_TIMEOUT_MS);
-        return;
-    }
-    r->rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* run(r, "-n", addr, "consumerProgress", ...) with a NULL at the end; the

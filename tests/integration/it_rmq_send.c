@@ -63,23 +63,6 @@ static void run_free(run_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static void sbuf_add(sbuf_t *b, const char *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-        assert_non_null(b->p);
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 /* Runs rmq with the NULL-terminated argv (argv[0] is not included: the
  * binary comes first) for up to timeout_ms, capturing both outputs. */
 static void run_rmq_v(run_t *r, int timeout_ms, const char *const *args)
@@ -87,87 +70,22 @@ static void run_rmq_v(run_t *r, int timeout_ms, const char *const *args)
     const char *bin = getenv("RMQ_TOOL_BIN");
     if (!bin)
         fail_msg("RMQ_TOOL_BIN is not set");
-    char *argv[MAX_ARGS + 2];
+    const char *argv[MAX_ARGS + 2];
     size_t n = 0;
-    argv[n++] = (char *)bin;
+    argv[n++] = bin;
     for (size_t i = 0; args[i]; i++) {
         if (n > MAX_ARGS)
             fail_msg("more than %d arguments", MAX_ARGS);
-        argv[n++] = (char *)args[i];
+        argv[n++] = args[i];
     }
     argv[n] = NULL;
-
-    int out[2], err[2];
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(err), 0);
-    int64_t t0 = it_now_ms();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(out[0]);
-        close(out[1]);
-        close(err[0]);
-        close(err[1]);
-        unsetenv("NAMESRV_ADDR");
-        unsetenv("RMQ_LOG_LEVEL"); /* the one-line errors are checked */
-        execv(bin, argv);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    sbuf_t ob = {0}, eb = {0};
-    sbuf_add(&ob, "", 0);
-    sbuf_add(&eb, "", 0);
-    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    bool killed = false;
-    while (open_fds > 0) {
-        int64_t left = t0 + timeout_ms - it_now_ms();
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            killed = true;
-            break;
-        }
-        int rc = poll(fds, 2, (int)(left < 200 ? left : 200));
-        if (rc < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[4096];
-            ssize_t got = read(fds[i].fd, buf, sizeof(buf));
-            if (got > 0) {
-                sbuf_add(i == 0 ? &ob : &eb, buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    int status = 0;
-    int64_t reap_until = it_now_ms() + 5000;
-    pid_t w;
-    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && it_now_ms() < reap_until)
-        it_sleep_ms(10);
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        killed = true;
-        waitpid(pid, &status, 0);
-    }
-    r->ms = it_now_ms() - t0;
-    r->out = ob.p;
-    r->err = eb.p;
-    r->status = killed                ? -1
-                : WIFEXITED(status)   ? WEXITSTATUS(status)
-                : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                      : -1;
-    if (killed)
+    it_exec_t x;
+    it_exec(&x, argv, timeout_ms);
+    r->out = x.out;
+    r->err = x.err;
+    r->ms = x.ms;
+    r->status = x.status;
+    if (x.killed)
         fail_msg("rmq %s ran longer than %d ms; stderr: %s", args[0], timeout_ms, r->err);
 }
 
