@@ -87,20 +87,29 @@ if [[ $(j page_reporting) == true ]]; then
         "($(fix "$(j quiesce_s)" 0) s of waiting in all; see quiesce() in bench/store_bench.c)."
 fi
 echo
-echo "| body (record) | writers | messages | store msg/s | store MB/s | raw write(2)+fsync MB/s | raw mmap+msync MB/s | store / write(2) | store / mmap |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for run in 128:1 1024:1 4096:1 128:2; do
-    body=${run%%:*} w=${run##*:}
-    k="async_${body}_w${w}"
-    r_write=$(pct "$(j "${k}_ratio_write")")
-    r_mmap=$(pct "$(j "${k}_ratio_mmap")")
-    echo "| $body B ($(j "${k}_record_bytes") B) | $w | $(int "$(j "${k}_msgs")") |" \
-        "$(int "$(j "${k}_msgs_per_s")") | $(int "$(j "${k}_mb_per_s")") |" \
-        "$(int "$(j "${k}_write_mb_per_s")") | $(int "$(j "${k}_mmap_mb_per_s")") |" \
-        "$r_write % | $r_mmap % |"
-    if ((w == 1 && r_write < TARGET_ASYNC_PCT)); then
-        WARNINGS+=("ASYNC_FLUSH $body B: $r_write % of the raw write(2) bandwidth (target >= $TARGET_ASYNC_PCT %)")
-    fi
+echo "Two append paths: **mmap**, the default (records copied into the mapped segment by the" \
+    "appending thread), and **staged** (transientStorePoolEnable=true: records copied into a" \
+    "32 MiB ring, written to the segment with pwrite(2) in whole pages by a commit thread)."
+echo
+echo "| path | body (record) | writers | messages | store msg/s | store MB/s | raw write(2)+fsync MB/s | raw mmap+msync MB/s | store / write(2) | store / mmap |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for mode in async staged; do
+    name=mmap
+    [[ $mode == staged ]] && name=staged
+    for run in 128:1 1024:1 4096:1 128:2; do
+        body=${run%%:*} w=${run##*:}
+        k="${mode}_${body}_w${w}"
+        [[ -n $(j "${k}_msgs") ]] || continue
+        r_write=$(pct "$(j "${k}_ratio_write")")
+        r_mmap=$(pct "$(j "${k}_ratio_mmap")")
+        echo "| $name | $body B ($(j "${k}_record_bytes") B) | $w | $(int "$(j "${k}_msgs")") |" \
+            "$(int "$(j "${k}_msgs_per_s")") | $(int "$(j "${k}_mb_per_s")") |" \
+            "$(int "$(j "${k}_write_mb_per_s")") | $(int "$(j "${k}_mmap_mb_per_s")") |" \
+            "$r_write % | $r_mmap % |"
+        if ((w == 1 && r_write < TARGET_ASYNC_PCT)); then
+            WARNINGS+=("ASYNC_FLUSH $name $body B: $r_write % of the raw write(2) bandwidth (target >= $TARGET_ASYNC_PCT %)")
+        fi
+    done
 done
 
 echo

@@ -13,7 +13,8 @@
  *     --recovery-mib N    commit log size for the recovery runs (default 1024)
  *     --segment-mib N     mappedFileSizeCommitLog (default 1024, the default
  *                         of the store)
- *     --only PART         async, sync or recovery: one part (for profiling)
+ *     --only PART         async, staged, sync or recovery: one part (for
+ *                         profiling)
  *
  * 1. ASYNC_FLUSH appends (rmq_store_put) of 128 B, 1 KiB and 4 KiB bodies
  *    from one writer, and 128 B from two, until the byte bound or the time
@@ -24,7 +25,9 @@
  *    with memcpy into an mmap of a preallocated file + one msync (the floor
  *    of a store that appends into mapped files); runs that wrote the same
  *    bytes (within 0.1 %) share one pair of raw runs.  Every run starts after
- *    quiesce() (see there).
+ *    quiesce() (see there).  The four store runs twice: the default append
+ *    path (mmap), then with transientStorePoolEnable (staged: a commit
+ *    thread writes the records with pwrite), keys async_* and staged_*.
  * 2. The raw fdatasync rate (pwrite of one 128 B-body record's size at the
  *    end of a preallocated file, then fdatasync, in a loop), and SYNC_FLUSH
  *    puts (rmq_store_put_sync, 128 B bodies) from 1, 16 and 64 writer
@@ -525,12 +528,15 @@ typedef struct async_res {
 } async_res_t;
 
 static void async_store(size_t body_len, int writers, int64_t max_bytes, double seconds,
-                        int64_t segment, async_res_t *out)
+                        int64_t segment, bool staged, async_res_t *out)
 {
     char root[PATH_MAX];
     path_in(root, sizeof(root), "async");
     rmq_store_config_t cfg;
     store_config(&cfg, root, "ASYNC_FLUSH", segment);
+    if (staged &&
+        rmq_conf_set(rmq_store_conf_defs, &cfg, "transientStorePoolEnable", "true", NULL, 0) != 0)
+        die("store config: transientStorePoolEnable");
     rmq_store_t *s = store_open(&cfg);
     size_t rec = record_size(body_len);
     /* Up to max_bytes of records; with the default sizes that is one full
@@ -545,6 +551,10 @@ static void async_store(size_t body_len, int writers, int64_t max_bytes, double 
     int64_t msgs = 0;
     for (int i = 0; i < writers; i++)
         msgs += w[i].ok;
+    /* Staged appends become readable when the commit thread has written
+     * them: wait for that (close would, too) before reading the end. */
+    if (!rmq_store_wait_dispatched(s, 60000))
+        die("ASYNC_FLUSH: the store did not make its appends readable within 60 s");
     int64_t end_off = rmq_store_commitlog_max_offset(s);
     rmq_store_close(s);
     double total_s = (double)(rmq_mono_ns() - t0) / 1e9;
@@ -645,12 +655,13 @@ static int64_t g_raw_bytes = -1;
 static double g_raw_write_s, g_raw_mmap_s;
 
 static void bench_async(size_t body_len, int writers, int64_t max_bytes, double seconds,
-                        int64_t segment)
+                        int64_t segment, bool staged)
 {
     async_res_t r;
-    fprintf(stderr, "ASYNC_FLUSH, %zu B bodies, %d writer(s): store...", body_len, writers);
+    fprintf(stderr, "ASYNC_FLUSH%s, %zu B bodies, %d writer(s): store...",
+            staged ? " staged" : "", body_len, writers);
     quiesce();
-    async_store(body_len, writers, max_bytes, seconds, segment, &r);
+    async_store(body_len, writers, max_bytes, seconds, segment, staged, &r);
     double mb_s = (double)r.bytes / r.total_s / 1e6;
     fprintf(stderr, " %.0f MB/s;", mb_s);
     if (g_raw_bytes < 0 ||
@@ -674,7 +685,9 @@ static void bench_async(size_t body_len, int writers, int64_t max_bytes, double 
     double write_s = g_raw_write_s * scale, mmap_s = g_raw_mmap_s * scale;
 
     char k[64];
-#define ASYNC_KEY(name) (snprintf(k, sizeof(k), "async_%zu_w%d_%s", body_len, writers, name), k)
+#define ASYNC_KEY(name)                                                                            \
+    (snprintf(k, sizeof(k), "%s_%zu_w%d_%s", staged ? "staged" : "async", body_len, writers, name), \
+     k)
     json_int(ASYNC_KEY("record_bytes"), (int64_t)record_size(body_len));
     json_int(ASYNC_KEY("msgs"), r.msgs);
     json_int(ASYNC_KEY("bytes"), r.bytes);
@@ -1076,11 +1089,11 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--segment-mib") == 0)
             segment_mib = arg_int(a, v, 1, 2047), i++;
         else if (strcmp(a, "--only") == 0 && v &&
-                 (strcmp(v, "async") == 0 || strcmp(v, "sync") == 0 ||
-                  strcmp(v, "recovery") == 0))
+                 (strcmp(v, "async") == 0 || strcmp(v, "staged") == 0 ||
+                  strcmp(v, "sync") == 0 || strcmp(v, "recovery") == 0))
             only = v, i++;
         else if (strcmp(a, "--only") == 0)
-            die("--only wants async, sync or recovery");
+            die("--only wants async, staged, sync or recovery");
         else if (a[0] == '-')
             die("unknown option %s (see the comment at the top of bench/store_bench.c)", a);
         else
@@ -1125,8 +1138,14 @@ int main(int argc, char **argv)
     if (!only || strcmp(only, "async") == 0) {
         static const size_t bodies[] = {128, 1024, 4096};
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
-            bench_async(bodies[i], 1, async_mib * MIB, (double)async_seconds, segment);
-        bench_async(128, 2, async_mib * MIB, (double)async_seconds, segment);
+            bench_async(bodies[i], 1, async_mib * MIB, (double)async_seconds, segment, false);
+        bench_async(128, 2, async_mib * MIB, (double)async_seconds, segment, false);
+    }
+    if (!only || strcmp(only, "staged") == 0) {
+        static const size_t bodies[] = {128, 1024, 4096};
+        for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+            bench_async(bodies[i], 1, async_mib * MIB, (double)async_seconds, segment, true);
+        bench_async(128, 2, async_mib * MIB, (double)async_seconds, segment, true);
     }
     if (!only || strcmp(only, "sync") == 0) {
         bench_fdatasync((double)sync_seconds);

@@ -56,17 +56,24 @@ static bool consumable(int32_t sysflag)
     return tx == RMQ_SYSFLAG_TX_NOT || tx == RMQ_SYSFLAG_TX_COMMIT;
 }
 
-/* Stores bytes at a position of mf.  SYNC_FLUSH writes with pwrite: the
- * pages then never become dirty through the mapping, so each group-commit
- * flush writes them back without write-protecting mapped pages and flushing
- * TLBs on every CPU (which made a flush cycle several times slower than the
- * fdatasync it wraps).  ASYNC_FLUSH copies into the mapping: no system call
- * per message. */
+/* Stores n bytes at position pos of mf, after which the file's next append
+ * goes to next (pos + n, or its size when the bytes are its blank record).
+ * With the staging ring they are handed to the commit thread.  SYNC_FLUSH
+ * writes with pwrite: the pages then never become dirty through the
+ * mapping, so each group-commit flush writes them back without
+ * write-protecting mapped pages and flushing TLBs on every CPU (which made a
+ * flush cycle several times slower than the fdatasync it wraps).
+ * ASYNC_FLUSH otherwise copies into the mapping: no system call per message. */
 static int store_bytes(rmq_store_t *s, rmq_mapped_file_t *mf, const uint8_t *p, size_t n,
-                       int64_t pos)
+                       int64_t pos, int64_t next)
 {
+    if (s->stage) {
+        rmq_stage_put(s->stage, mf, mf->start + pos, p, n, pos + (int64_t)n, next);
+        return 0;
+    }
     if (!s->sync_flush) {
         memcpy(mf->base + pos, p, n);
+        rmq_mapped_file_set_wrote(mf, next);
         return 0;
     }
     while (n > 0) {
@@ -81,6 +88,7 @@ static int store_bytes(rmq_store_t *s, rmq_mapped_file_t *mf, const uint8_t *p, 
         n -= (size_t)w;
         pos += w;
     }
+    rmq_mapped_file_set_wrote(mf, next);
     return 0;
 }
 
@@ -89,17 +97,16 @@ static int write_records(rmq_store_t *s, rmq_mapped_file_t *mf, uint8_t *enc, si
                          const size_t *sizes, size_t n, int64_t qoff, int64_t now,
                          rmq_put_result_t *res)
 {
-    int64_t pos = rmq_mapped_file_wrote(mf);
+    int64_t pos = rmq_mapped_file_appended(mf);
     int64_t phys = mf->start + pos;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         rmq_record_patch(enc + at, qoff < 0 ? 0 : qoff + (int64_t)i, phys + (int64_t)at, now);
         at += sizes[i];
     }
-    if (store_bytes(s, mf, enc, total, pos) != 0)
-        return -1;
     atomic_store(&mf->last_store_ts, now);
-    rmq_mapped_file_set_wrote(mf, pos + (int64_t)total);
+    if (store_bytes(s, mf, enc, total, pos, pos + (int64_t)total) != 0)
+        return -1;
     res->wrote_offset = phys;
     res->wrote_bytes = (int32_t)total;
     res->store_timestamp = now;
@@ -114,6 +121,8 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
                                       uint8_t *enc, size_t total, const size_t *sizes,
                                       rmq_put_result_t *res)
 {
+    if (atomic_load(&s->closing))
+        return RMQ_PUT_SERVICE_NOT_AVAILABLE; /* the staging ring may be gone */
     int64_t now = rmq_now_ms();
     atomic_store(&s->begin_time_in_lock, now);
     char err[256];
@@ -123,7 +132,7 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
             RMQ_LOGE("store", "create commit log file failed: %s", err);
             return RMQ_PUT_CREATE_MAPEDFILE_FAILED;
         }
-        int64_t pos = rmq_mapped_file_wrote(mf);
+        int64_t pos = rmq_mapped_file_appended(mf);
         int64_t remaining = (int64_t)mf->size - pos;
         /* Segments are created with all their blocks; one loaded from disk
          * (it may be sparse) gets them before the first store into it. */
@@ -146,16 +155,14 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
             return RMQ_PUT_OK;
         }
         /* Does not fit: the blank record covers the rest; retry in a new file. */
-        if (remaining >= RMQ_END_FILE_MIN_BLANK)
-        {
-            uint8_t blank[RMQ_END_FILE_MIN_BLANK];
+        uint8_t blank[RMQ_END_FILE_MIN_BLANK];
+        size_t nblank = remaining >= RMQ_END_FILE_MIN_BLANK ? sizeof(blank) : 0;
+        if (nblank)
             rmq_record_write_blank(blank, (int32_t)remaining);
-            if (store_bytes(s, mf, blank, sizeof(blank), pos) != 0) {
-                atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE);
-                return RMQ_PUT_SERVICE_NOT_AVAILABLE;
-            }
+        if (store_bytes(s, mf, blank, nblank, pos, (int64_t)mf->size) != 0) {
+            atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE);
+            return RMQ_PUT_SERVICE_NOT_AVAILABLE;
         }
-        rmq_mapped_file_set_wrote(mf, (int64_t)mf->size);
     }
     return RMQ_PUT_UNKNOWN_ERROR; /* a fresh file could not hold it: checked before */
 }
@@ -236,7 +243,8 @@ void rmq_store_append(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_pu
         atomic_fetch_add_explicit(&s->st_put_times, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->st_put_msgs, (int64_t)n, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->st_put_bytes, (int64_t)total, memory_order_relaxed);
-        rmq_dispatch_wake(s);
+        if (!s->stage) /* else the commit thread wakes it once the bytes are readable */
+            rmq_dispatch_wake(s);
     } else {
         atomic_fetch_add_explicit(&s->st_put_failed, 1, memory_order_relaxed);
     }

@@ -111,7 +111,7 @@ int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mappe
         return ROCKETMQ_ERR__IO;
     }
     rmq_mapped_file_t *mf = wrap(rmq_strdup(path), fd, base, start, size);
-    atomic_store(&mf->wrote, (int64_t)size);
+    rmq_mapped_file_set_wrote(mf, (int64_t)size);
     atomic_store(&mf->flushed, (int64_t)size);
     *out = mf;
     return 0;
@@ -201,11 +201,26 @@ int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n)
     if (pos + (int64_t)n > (int64_t)mf->size)
         return -1;
     memcpy(mf->base + pos, p, n);
-    atomic_store_explicit(&mf->wrote, pos + (int64_t)n, memory_order_release);
+    rmq_mapped_file_set_wrote(mf, pos + (int64_t)n);
     return 0;
 }
 
 void rmq_mapped_file_set_wrote(rmq_mapped_file_t *mf, int64_t pos)
+{
+    atomic_store_explicit(&mf->staged, pos, memory_order_relaxed);
+    atomic_store_explicit(&mf->appended, pos, memory_order_relaxed);
+    atomic_store_explicit(&mf->wrote, pos, memory_order_release);
+}
+
+void rmq_mapped_file_set_staged(rmq_mapped_file_t *mf, int64_t staged, int64_t appended)
+{
+    /* staged before appended: a commit thread that sees the file sealed
+     * (appended == size) also sees where its last record ends. */
+    atomic_store_explicit(&mf->staged, staged, memory_order_release);
+    atomic_store_explicit(&mf->appended, appended, memory_order_release);
+}
+
+void rmq_mapped_file_publish(rmq_mapped_file_t *mf, int64_t pos)
 {
     atomic_store_explicit(&mf->wrote, pos, memory_order_release);
 }

@@ -2,9 +2,12 @@
  * queue file), named by the 20-digit logical offset of its first byte
  * (Apache RocketMQ MappedFile / UtilAll.offset2FileName).
  *
- * Positions: `wrote` is how far bytes were appended (published with release
- * order, so a reader that loads it with acquire sees the bytes); `flushed` is
- * how far they were made durable with msync.
+ * Positions: `wrote` is how far bytes are readable in the file (published
+ * with release order, so a reader that loads it with acquire sees the bytes);
+ * `flushed` is how far they were made durable.  `appended` is the writer's
+ * position: the same as `wrote`, except for a commit log whose appends go
+ * through the staging ring (stage.h), where the commit thread moves `wrote`
+ * up to `staged` once it has written the bytes to the file.
  *
  * Disk blocks: a sparse file (preallocate false) gets its blocks reserved
  * ahead of the writer in chunks (rmq_mapped_file_reserve), so that a full
@@ -34,6 +37,8 @@ typedef struct rmq_mapped_file {
     int64_t start; /* logical offset of byte 0 */
     _Atomic int64_t wrote;
     _Atomic int64_t flushed;
+    _Atomic int64_t appended; /* writer: next append position; the size once sealed */
+    _Atomic int64_t staged;   /* staging only: end of the last whole record handed over */
     _Atomic int64_t last_store_ts; /* store time of the last record appended (commit log) */
     /* Writer only: [0, reserved) has its disk blocks allocated.  The whole
      * file for a preallocated one; 0 for a file opened from disk (it may
@@ -74,9 +79,15 @@ static inline int64_t rmq_mapped_file_wrote(const rmq_mapped_file_t *mf)
     return atomic_load_explicit(&mf->wrote, memory_order_acquire);
 }
 
+static inline int64_t rmq_mapped_file_appended(const rmq_mapped_file_t *mf)
+{
+    return atomic_load_explicit(&mf->appended, memory_order_acquire);
+}
+
+/* The writer's view: no room left to append (readers may not see it all yet). */
 static inline bool rmq_mapped_file_full(const rmq_mapped_file_t *mf)
 {
-    return rmq_mapped_file_wrote(mf) >= (int64_t)mf->size;
+    return rmq_mapped_file_appended(mf) >= (int64_t)mf->size;
 }
 
 /* The reservation step shared with files not mapped through this type
@@ -95,10 +106,16 @@ int rmq_mapped_file_reserve(rmq_mapped_file_t *mf, int64_t upto);
 
 /* Appends n bytes at the write position (single writer); -1 if they do not fit. */
 int rmq_mapped_file_append(rmq_mapped_file_t *mf, const void *p, size_t n);
-/* Publishes a write position after the caller wrote into base directly. */
+/* Publishes a write position after the caller wrote into the file directly
+ * (all positions: appended, staged and wrote). */
 void rmq_mapped_file_set_wrote(rmq_mapped_file_t *mf, int64_t pos);
+/* Staging writer: records now end at staged (handed to the commit thread),
+ * and the next append goes to appended (the size once the file is sealed). */
+void rmq_mapped_file_set_staged(rmq_mapped_file_t *mf, int64_t staged, int64_t appended);
+/* Commit thread: bytes up to pos are in the file and readable. */
+void rmq_mapped_file_publish(rmq_mapped_file_t *mf, int64_t pos);
 
-/* msync of [flushed, wrote) when at least least_pages pages are dirty, or any
+/* fdatasync of [flushed, wrote) when at least least_pages pages are dirty, or any
  * dirty byte with least_pages 0, or always once the file is full.  Returns 0
  * (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
 int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages);

@@ -282,16 +282,27 @@ int64_t rmq_mq_min_offset(rmq_mapped_queue_t *q)
     return v;
 }
 
-int64_t rmq_mq_max_offset(rmq_mapped_queue_t *q)
+static int64_t last_end(rmq_mapped_queue_t *q, bool appended)
 {
     pthread_rwlock_rdlock(&q->lock);
     int64_t v = 0;
     if (q->nfiles) {
         rmq_mapped_file_t *last = q->files[q->nfiles - 1];
-        v = last->start + rmq_mapped_file_wrote(last);
+        v = last->start +
+            (appended ? rmq_mapped_file_appended(last) : rmq_mapped_file_wrote(last));
     }
     pthread_rwlock_unlock(&q->lock);
     return v;
+}
+
+int64_t rmq_mq_max_offset(rmq_mapped_queue_t *q)
+{
+    return last_end(q, false);
+}
+
+int64_t rmq_mq_append_end(rmq_mapped_queue_t *q)
+{
+    return last_end(q, true);
 }
 
 int64_t rmq_mq_flushed_where(rmq_mapped_queue_t *q)

@@ -52,6 +52,8 @@ rmq_mapped_file_t *rmq_mq_find(rmq_mapped_queue_t *q, int64_t offset);
 
 int64_t rmq_mq_min_offset(rmq_mapped_queue_t *q); /* first file's start, -1 if empty */
 int64_t rmq_mq_max_offset(rmq_mapped_queue_t *q); /* last file's start + wrote, 0 if empty */
+/* Last file's start + appended: beyond max_offset while staged bytes wait. */
+int64_t rmq_mq_append_end(rmq_mapped_queue_t *q);
 
 /* Flushes the file holding flushed_where (one file per call, as Java does);
  * returns 0 or ROCKETMQ_ERR__IO. */

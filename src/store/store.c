@@ -38,6 +38,12 @@ const rmq_conf_def_t rmq_store_conf_defs[] = {
          "dirty 4 KiB pages needed before a commit log flush"),
     CONF(flushCommitLogThoroughInterval, RMQ_CONF_INT, "10000", 0, 3600000,
          "ms after which a flush ignores flushCommitLogLeastPages"),
+    CONF(transientStorePoolEnable, RMQ_CONF_BOOL, "false", 0, 0,
+         "ASYNC_FLUSH: stage appends in memory, written to the commit log by a commit thread"),
+    CONF(commitIntervalCommitLog, RMQ_CONF_INT, "200", 1, 60000,
+         "ms the commit thread sleeps at most when not woken (transientStorePoolEnable)"),
+    CONF(transientStoreRingSize, RMQ_CONF_INT, "33554432", 65536, 1073741824,
+         "bytes of the staging ring (transientStorePoolEnable; rmq-c only)"),
     CONF(flushIntervalConsumeQueue, RMQ_CONF_INT, "1000", 1, 60000,
          "ms between consume queue flushes"),
     CONF(flushConsumeQueueLeastPages, RMQ_CONF_INT, "2", 0, 1048576,
@@ -268,12 +274,33 @@ static int64_t cq_max_phys(rmq_store_t *s)
     return m;
 }
 
+static void stage_committed(void *arg)
+{
+    rmq_dispatch_wake(arg);
+}
+
+static void stage_failed(void *arg)
+{
+    rmq_store_t *s = arg;
+    atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE);
+}
+
 static int start_threads(rmq_store_t *s, char *err, size_t errlen)
 {
     int64_t from = cq_max_phys(s), min = rmq_mq_min_offset(s->cl);
     if (s->redispatch_from >= 0 && s->redispatch_from < from)
         from = s->redispatch_from;
     atomic_store(&s->reput_from, from < min ? min : from);
+    if (s->cfg.transientStorePoolEnable && s->sync_flush)
+        RMQ_LOGW("store", "transientStorePoolEnable applies to ASYNC_FLUSH only: ignored");
+    else if (s->cfg.transientStorePoolEnable) {
+        s->stage = rmq_stage_start(s->cl, rmq_mq_max_offset(s->cl),
+                                   (size_t)s->cfg.transientStoreRingSize,
+                                   s->cfg.commitIntervalCommitLog, stage_committed,
+                                   stage_failed, s, err, errlen);
+        if (!s->stage)
+            return -1;
+    }
     if (rmq_mq_start_ahead(s->cl) != 0 ||
         pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||
         pthread_create(&s->flush_thread, NULL, rmq_flush_main, s) != 0 ||
@@ -327,6 +354,13 @@ rmq_store_t *rmq_store_open(const rmq_store_config_t *cfg, char *err, size_t err
 
 static void stop_threads(rmq_store_t *s)
 {
+    /* Puts are refused, the one holding the append lock (if any) finishes,
+     * and the staging ring is written out before the dispatcher's last pass. */
+    atomic_store(&s->closing, true);
+    pthread_mutex_lock(&s->put_lock);
+    pthread_mutex_unlock(&s->put_lock);
+    rmq_stage_stop(s->stage);
+    s->stage = NULL;
     atomic_store(&s->stopping, true);
     rmq_dispatch_wake(s);
     rmq_flush_wake(s);
@@ -357,6 +391,7 @@ void rmq_store_close(rmq_store_t *s)
         clean = flushed && atomic_load(&s->running_flags) == 0 &&
                 atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl);
     }
+    rmq_stage_stop(s->stage); /* threads that never started: nothing was staged */
     if (clean && unlink(s->abort_path) != 0 && errno != ENOENT)
         RMQ_LOGW("store", "cannot remove %s: %s", s->abort_path, strerror(errno));
     if (s->cl)
@@ -415,7 +450,7 @@ void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_c
 {
     int64_t waited_since = 0;
     rmq_put_result_t res = {.status = RMQ_PUT_OK};
-    if (n == 0 || atomic_load(&s->stopping) || atomic_load(&s->running_flags) != 0)
+    if (n == 0 || atomic_load(&s->closing) || atomic_load(&s->running_flags) != 0)
         res.status = n == 0 ? RMQ_PUT_MESSAGE_ILLEGAL : RMQ_PUT_SERVICE_NOT_AVAILABLE;
     else if (rmq_store_os_pagecache_busy(s))
         res.status = RMQ_PUT_OS_PAGECACHE_BUSY;
@@ -478,7 +513,8 @@ rmq_put_status_t rmq_store_put_sync(rmq_store_t *s, const rmq_msg_in_t *msgs, si
 bool rmq_store_wait_dispatched(rmq_store_t *s, int timeout_ms)
 {
     int64_t deadline = rmq_mono_ms() + timeout_ms;
-    while (atomic_load(&s->reput_from) < rmq_mq_max_offset(s->cl)) {
+    /* what was appended, even if still staged: the commit thread follows */
+    while (atomic_load(&s->reput_from) < rmq_mq_append_end(s->cl)) {
         if (rmq_mono_ms() >= deadline || atomic_load(&s->stopping) ||
             atomic_load(&s->dispatch_failing))
             return false;

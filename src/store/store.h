@@ -24,6 +24,9 @@ typedef struct rmq_store_config {
     int32_t flushIntervalCommitLog;    /* 500 ms */
     int32_t flushCommitLogLeastPages;  /* 4 */
     int32_t flushCommitLogThoroughInterval; /* 10000 ms */
+    bool transientStorePoolEnable; /* false: appends go through a staging ring (stage.h) */
+    int32_t commitIntervalCommitLog;   /* 200 ms: the commit thread's longest sleep */
+    int32_t transientStoreRingSize;    /* rmq-c: bytes of the staging ring, 32 MiB */
     int32_t flushIntervalConsumeQueue;  /* 1000 ms */
     int32_t flushConsumeQueueLeastPages; /* 2 */
     int32_t flushConsumeQueueThoroughInterval; /* 60000 ms */

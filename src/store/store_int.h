@@ -11,6 +11,7 @@
 #include "store/consume_queue.h"
 #include "store/index.h"
 #include "store/mapped_queue.h"
+#include "store/stage.h"
 #include "store/store.h"
 
 /* RunningFlags bits that make the store refuse writes. */
@@ -40,7 +41,8 @@ struct rmq_store {
     char *abort_path;
     int lock_fd;
     atomic_int running_flags;
-    atomic_bool stopping;
+    atomic_bool closing;  /* puts are refused: set first when the store closes */
+    atomic_bool stopping; /* the threads end */
     int64_t mem_total; /* bytes of RAM: decides "in memory" for read batch limits */
     /* statistics (rmq_store_get_stats) */
     _Atomic int64_t st_put_times, st_put_msgs, st_put_bytes, st_put_failed;
@@ -50,6 +52,7 @@ struct rmq_store {
 
     /* commit log */
     rmq_mapped_queue_t *cl;
+    rmq_stage_t *stage; /* transientStorePoolEnable with ASYNC_FLUSH, else NULL */
     pthread_mutex_t put_lock;
     rmq_map_t *queue_table; /* "topic-queueId" -> int64_t * next queue offset; put_lock */
     _Atomic int64_t begin_time_in_lock; /* wall ms while a put holds the lock, else 0 */
