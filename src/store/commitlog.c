@@ -58,42 +58,22 @@ static bool consumable(int32_t sysflag)
 
 /* Stores n bytes at position pos of mf, after which the file's next append
  * goes to next (pos + n, or its size when the bytes are its blank record).
- * With the staging ring they are handed to the commit thread.  SYNC_FLUSH
- * writes with pwrite: the pages then never become dirty through the
- * mapping, so each group-commit flush writes them back without
- * write-protecting mapped pages and flushing TLBs on every CPU (which made a
- * flush cycle several times slower than the fdatasync it wraps).
- * ASYNC_FLUSH otherwise copies into the mapping: no system call per message. */
-static int store_bytes(rmq_store_t *s, rmq_mapped_file_t *mf, const uint8_t *p, size_t n,
-                       int64_t pos, int64_t next)
+ * With the staging ring (SYNC_FLUSH, or transientStorePoolEnable) they are
+ * handed over to be written by another thread; otherwise they are copied
+ * into the mapping: no system call per message. */
+static void store_bytes(rmq_store_t *s, rmq_mapped_file_t *mf, const uint8_t *p, size_t n,
+                        int64_t pos, int64_t next)
 {
     if (s->stage) {
         rmq_stage_put(s->stage, mf, mf->start + pos, p, n, pos + (int64_t)n, next);
-        return 0;
+        return;
     }
-    if (!s->sync_flush) {
-        memcpy(mf->base + pos, p, n);
-        rmq_mapped_file_set_wrote(mf, next);
-        return 0;
-    }
-    while (n > 0) {
-        ssize_t w = pwrite(mf->fd, p, n, (off_t)pos);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            RMQ_LOGE("store", "write to %s failed: %s", mf->path, strerror(errno));
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        pos += w;
-    }
+    memcpy(mf->base + pos, p, n);
     rmq_mapped_file_set_wrote(mf, next);
-    return 0;
 }
 
 /* Copies the encoded batch into mf at its write position; caller holds put_lock. */
-static int write_records(rmq_store_t *s, rmq_mapped_file_t *mf, uint8_t *enc, size_t total,
+static void write_records(rmq_store_t *s, rmq_mapped_file_t *mf, uint8_t *enc, size_t total,
                          const size_t *sizes, size_t n, int64_t qoff, int64_t now,
                          rmq_put_result_t *res)
 {
@@ -105,14 +85,12 @@ static int write_records(rmq_store_t *s, rmq_mapped_file_t *mf, uint8_t *enc, si
         at += sizes[i];
     }
     atomic_store(&mf->last_store_ts, now);
-    if (store_bytes(s, mf, enc, total, pos, pos + (int64_t)total) != 0)
-        return -1;
+    store_bytes(s, mf, enc, total, pos, pos + (int64_t)total);
     res->wrote_offset = phys;
     res->wrote_bytes = (int32_t)total;
     res->store_timestamp = now;
     res->queue_offset = qoff < 0 ? 0 : qoff;
     res->msg_num = (int32_t)n;
-    return 0;
 }
 
 /* Inside the lock: finds room (writing the BLANK end-of-file record when the
@@ -146,10 +124,7 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
         if ((int64_t)total + RMQ_END_FILE_MIN_BLANK <= remaining) {
             int64_t *slot = queue_slot(s, msgs[0].topic, msgs[0].topic_len, msgs[0].queue_id);
             bool adv = consumable(msgs[0].sysflag);
-            if (write_records(s, mf, enc, total, sizes, n, adv ? *slot : -1, now, res) != 0) {
-                atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE);
-                return RMQ_PUT_SERVICE_NOT_AVAILABLE;
-            }
+            write_records(s, mf, enc, total, sizes, n, adv ? *slot : -1, now, res);
             if (adv)
                 *slot += (int64_t)n;
             return RMQ_PUT_OK;
@@ -159,10 +134,7 @@ static rmq_put_status_t append_locked(rmq_store_t *s, const rmq_msg_in_t *msgs, 
         size_t nblank = remaining >= RMQ_END_FILE_MIN_BLANK ? sizeof(blank) : 0;
         if (nblank)
             rmq_record_write_blank(blank, (int32_t)remaining);
-        if (store_bytes(s, mf, blank, nblank, pos, (int64_t)mf->size) != 0) {
-            atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE);
-            return RMQ_PUT_SERVICE_NOT_AVAILABLE;
-        }
+        store_bytes(s, mf, blank, nblank, pos, (int64_t)mf->size);
     }
     return RMQ_PUT_UNKNOWN_ERROR; /* a fresh file could not hold it: checked before */
 }

@@ -22,11 +22,16 @@ bool rmq_store_sleep(rmq_store_t *s, pthread_mutex_t *m, pthread_cond_t *c, int 
     return !atomic_load(&s->stopping);
 }
 
-/* Flushes the commit log; on failure the store stops accepting writes (a
- * failed msync is never retried and then acknowledged). */
+/* Flushes the commit log (SYNC_FLUSH: after writing out the staging ring);
+ * on failure the store stops accepting writes (a failed write or sync is
+ * never retried and then acknowledged). */
 static int flush_commitlog(rmq_store_t *s, int least_pages)
 {
-    int rc = least_pages == 0 ? rmq_mq_flush_all(s->cl) : rmq_mq_flush(s->cl, least_pages);
+    int rc = 0;
+    if (s->sync_flush && s->stage)
+        rc = rmq_stage_drain(s->stage);
+    if (rc == 0)
+        rc = least_pages == 0 ? rmq_mq_flush_all(s->cl) : rmq_mq_flush(s->cl, least_pages);
     if (rc != 0) {
         if (!(atomic_fetch_or(&s->running_flags, RMQ_RUN_NOT_WRITEABLE) & RMQ_RUN_NOT_WRITEABLE))
             RMQ_LOGE("store", "commit log flush failed: the store refuses writes from now on");

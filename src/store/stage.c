@@ -39,10 +39,9 @@ struct rmq_stage {
     rmq_mapped_queue_t *q;
     uint8_t *ring; /* 2 * size bytes of address space, the same pages twice */
     size_t size;
-    int interval_ms;
-    rmq_stage_commit_cb on_commit;
-    rmq_stage_error_cb on_error;
-    void *arg;
+    rmq_stage_opts_t o;
+    pthread_mutex_t drain_lock; /* without a thread: one drain at a time */
+    bool stopped;
     _Atomic int64_t head;
     _Atomic int64_t done;
     atomic_uint work_seq; /* bumped to wake the commit thread */
@@ -140,7 +139,7 @@ static void write_out(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t limit)
             RMQ_LOGE("store", "writing staged bytes to %s failed: %s; they are lost", mf->path,
                      strerror(errno));
             st->failed = true;
-            st->on_error(st->arg);
+            st->o.on_error(st->o.arg);
         }
         done += (int64_t)n;
         atomic_store(&st->done, done);
@@ -169,7 +168,7 @@ static bool publish(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t staged, bool
     if (pub < 0 || st->failed || pub <= rmq_mapped_file_wrote(mf))
         return false;
     rmq_mapped_file_publish(mf, pub);
-    st->on_commit(st->arg);
+    st->o.on_commit(st->o.arg);
     return true;
 }
 
@@ -250,26 +249,25 @@ static void *commit_main(void *arg)
         if (!moved && atomic_load(&st->stop))
             break;
         if (!moved)
-            futex_wait_ms(&st->work_seq, seq, st->interval_ms);
+            futex_wait_ms(&st->work_seq, seq, st->o.interval_ms);
         atomic_store(&st->idle, false);
     }
     return NULL;
 }
 
-rmq_stage_t *rmq_stage_start(rmq_mapped_queue_t *q, int64_t from, size_t ring_bytes,
-                             int interval_ms, rmq_stage_commit_cb on_commit,
-                             rmq_stage_error_cb on_error, void *arg, char *err, size_t errlen)
+rmq_stage_t *rmq_stage_start(rmq_mapped_queue_t *q, int64_t from, const rmq_stage_opts_t *o,
+                             char *err, size_t errlen)
 {
     long page = sysconf(_SC_PAGESIZE);
     size_t unit = page > 0 ? (size_t)page : 4096;
-    size_t size = (ring_bytes + unit - 1) / unit * unit;
+    size_t size = (o->ring_bytes + unit - 1) / unit * unit;
     rmq_stage_t *st = rmq_calloc(1, sizeof(*st));
     st->q = q;
     st->size = size;
-    st->interval_ms = interval_ms > 0 ? interval_ms : 1;
-    st->on_commit = on_commit;
-    st->on_error = on_error;
-    st->arg = arg;
+    st->o = *o;
+    if (st->o.interval_ms <= 0)
+        st->o.interval_ms = 1;
+    pthread_mutex_init(&st->drain_lock, NULL);
     atomic_store(&st->head, from);
     atomic_store(&st->done, from);
     st->prev_boundary = -1;
@@ -280,13 +278,23 @@ rmq_stage_t *rmq_stage_start(rmq_mapped_queue_t *q, int64_t from, size_t ring_by
         free(st);
         return NULL;
     }
-    if (pthread_create(&st->thread, NULL, commit_main, st) != 0) {
+    if (o->threaded && pthread_create(&st->thread, NULL, commit_main, st) != 0) {
         rmq_set_err(err, errlen, "cannot start the commit thread");
         munmap(st->ring, 2 * size);
         free(st);
         return NULL;
     }
     return st;
+}
+
+int rmq_stage_drain(rmq_stage_t *st)
+{
+    pthread_mutex_lock(&st->drain_lock);
+    while (commit_round(st, false) == ROUND_MOVED)
+        ;
+    int rc = st->failed ? -1 : 0;
+    pthread_mutex_unlock(&st->drain_lock);
+    return rc;
 }
 
 /* Bytes (at most n, at least 1) the writer may copy to offset at now. */
@@ -302,7 +310,10 @@ static size_t wait_room(rmq_stage_t *st, int64_t at, size_t n)
         atomic_thread_fence(memory_order_seq_cst);
         if (atomic_load(&st->done) != done)
             continue;
-        wake_committer(st);
+        if (st->o.threaded)
+            wake_committer(st);
+        else
+            st->o.kick(st->o.arg);
         futex_wait_ms(&st->space_seq, seq, SPACE_WAIT_MS);
     }
 }
@@ -317,26 +328,35 @@ void rmq_stage_put(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t at, const uin
         p += piece;
         n -= piece;
         atomic_store_explicit(&st->head, at, memory_order_release);
-        if (n > 0)
+        if (n > 0 && st->o.threaded)
             wake_committer(st); /* a batch larger than the room: let it drain meanwhile */
     }
     rmq_mapped_file_set_staged(mf, staged, appended);
-    wake_committer(st);
-}
-
-int64_t rmq_stage_committed(const rmq_stage_t *st)
-{
-    return atomic_load(&((rmq_stage_t *)st)->done);
+    if (st->o.threaded)
+        wake_committer(st);
 }
 
 void rmq_stage_stop(rmq_stage_t *st)
 {
-    if (!st)
+    if (!st || st->stopped)
         return;
+    st->stopped = true;
+    if (!st->o.threaded) {
+        rmq_stage_drain(st);
+        return;
+    }
     atomic_store(&st->stop, true);
     atomic_fetch_add(&st->work_seq, 1);
     futex_wake_all(&st->work_seq);
     pthread_join(st->thread, NULL);
+}
+
+void rmq_stage_free(rmq_stage_t *st)
+{
+    if (!st)
+        return;
+    rmq_stage_stop(st);
     munmap(st->ring, 2 * st->size);
+    pthread_mutex_destroy(&st->drain_lock);
     free(st);
 }

@@ -279,6 +279,11 @@ static void stage_committed(void *arg)
     rmq_dispatch_wake(arg);
 }
 
+static void stage_kick(void *arg)
+{
+    rmq_flush_wake(arg);
+}
+
 static void stage_failed(void *arg)
 {
     rmq_store_t *s = arg;
@@ -291,13 +296,17 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
     if (s->redispatch_from >= 0 && s->redispatch_from < from)
         from = s->redispatch_from;
     atomic_store(&s->reput_from, from < min ? min : from);
-    if (s->cfg.transientStorePoolEnable && s->sync_flush)
-        RMQ_LOGW("store", "transientStorePoolEnable applies to ASYNC_FLUSH only: ignored");
-    else if (s->cfg.transientStorePoolEnable) {
-        s->stage = rmq_stage_start(s->cl, rmq_mq_max_offset(s->cl),
-                                   (size_t)s->cfg.transientStoreRingSize,
-                                   s->cfg.commitIntervalCommitLog, stage_committed,
-                                   stage_failed, s, err, errlen);
+    /* SYNC_FLUSH always stages (drained by the group-commit thread), as
+     * ASYNC_FLUSH does with transientStorePoolEnable (its own commit thread). */
+    if (s->sync_flush || s->cfg.transientStorePoolEnable) {
+        rmq_stage_opts_t o = {.ring_bytes = (size_t)s->cfg.transientStoreRingSize,
+                              .threaded = !s->sync_flush,
+                              .interval_ms = s->cfg.commitIntervalCommitLog,
+                              .on_commit = stage_committed,
+                              .on_error = stage_failed,
+                              .kick = stage_kick,
+                              .arg = s};
+        s->stage = rmq_stage_start(s->cl, rmq_mq_max_offset(s->cl), &o, err, errlen);
         if (!s->stage)
             return -1;
     }
@@ -360,7 +369,6 @@ static void stop_threads(rmq_store_t *s)
     pthread_mutex_lock(&s->put_lock);
     pthread_mutex_unlock(&s->put_lock);
     rmq_stage_stop(s->stage);
-    s->stage = NULL;
     atomic_store(&s->stopping, true);
     rmq_dispatch_wake(s);
     rmq_flush_wake(s);
@@ -391,7 +399,7 @@ void rmq_store_close(rmq_store_t *s)
         clean = flushed && atomic_load(&s->running_flags) == 0 &&
                 atomic_load(&s->reput_from) >= rmq_mq_max_offset(s->cl);
     }
-    rmq_stage_stop(s->stage); /* threads that never started: nothing was staged */
+    rmq_stage_free(s->stage); /* every thread that could call in has ended */
     if (clean && unlink(s->abort_path) != 0 && errno != ENOENT)
         RMQ_LOGW("store", "cannot remove %s: %s", s->abort_path, strerror(errno));
     if (s->cl)
