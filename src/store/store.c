@@ -309,6 +309,9 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
         s->stage = rmq_stage_start(s->cl, rmq_mq_max_offset(s->cl), &o, err, errlen);
         if (!s->stage)
             return -1;
+        if (!s->sync_flush)
+            RMQ_LOGI("store", "appends staged in a %d-byte ring, written by a commit thread "
+                     "(transientStorePoolEnable)", s->cfg.transientStoreRingSize);
     }
     if (rmq_mq_start_ahead(s->cl) != 0 ||
         pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||

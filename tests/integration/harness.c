@@ -67,6 +67,9 @@ static int write_config(const it_namesrv_t *ns, const char *extra, char *path, s
             ns->kv_path, ns->dir);
     if (extra)
         fprintf(f, "%s\n", extra);
+    /* CTest runs the consumer tests once more with staged appends. */
+    if (getenv("RMQ_IT_STAGED"))
+        fprintf(f, "transientStorePoolEnable=true\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -357,6 +360,9 @@ static int write_broker_config(const it_broker_proc_t *bp, const char *namesrv_a
             flush_disk_type ? flush_disk_type : "ASYNC_FLUSH");
     if (extra)
         fprintf(f, "%s\n", extra);
+    /* CTest runs the consumer tests once more with staged appends. */
+    if (getenv("RMQ_IT_STAGED"))
+        fprintf(f, "transientStorePoolEnable=true\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 
