@@ -2,7 +2,9 @@
 # rmq-broker next to its peers: the same workload, persisted publishes with
 # acknowledgements, 16 in flight, 128 B and 1 KiB bodies, against
 #   - rmq-broker (+ rmq-namesrv; ASYNC_FLUSH, the default: acknowledged once
-#     in the page cache, flushed every 500 ms),
+#     in the page cache, flushed every 500 ms), and again with
+#     transientStorePoolEnable=true (acknowledged once in the staging ring,
+#     written to the page cache by a commit thread within milliseconds),
 #   - nats-server with JetStream, a stream with file storage (acknowledged
 #     once pwrite put it in its block file; no fsync during a run),
 #   - redis-server, XADD to one stream with appendonly yes, appendfsync
@@ -164,8 +166,9 @@ wait_log() {
 
 # ---- the servers (each sets PORT and SERVER_PIDS, the PIDs whose CPU counts) --
 
+# start_broker DIR [EXTRA_CONFIG_LINE]
 start_broker() {
-    local d=$1 ns_pid ns_port broker_pid
+    local d=$1 extra=${2:-} ns_pid ns_port broker_pid
     mkdir -p "$d"
     cat >"$d/namesrv.conf" <<EOF
 listenPort=0
@@ -186,6 +189,7 @@ bindAddress=127.0.0.1
 listenPort=0
 namesrvAddr=$NAMESRV_ADDR
 storePathRootDir=$d/store
+$extra
 EOF
     (exec "$BROKER_BIN" -c "$d/broker.conf" >"$d/broker.log" 2>&1) &
     broker_pid=$!
@@ -373,6 +377,11 @@ for size in $SIZES; do
     measure "rmq-broker (rmq_load)" "$size" "rmq_$size" \
         "$RMQ_LOAD" --addr "127.0.0.1:$PORT" --size "$size" "${GEN_ARGS[@]}"
     stop_all
+    # The same with appends staged and written by a commit thread (off by default, as in Java).
+    start_broker "$TMP/rmqs-$size" "transientStorePoolEnable=true"
+    measure "rmq-broker, transientStorePoolEnable (rmq_load)" "$size" "rmqs_$size" \
+        "$RMQ_LOAD" --addr "127.0.0.1:$PORT" --size "$size" "${GEN_ARGS[@]}"
+    stop_all
     if $HAVE_RMQ_BENCH; then
         start_broker "$TMP/rmqb-$size"
         # The topic exists before the clients look up its route.
@@ -403,14 +412,18 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 for size in $SIZES; do
-    r=${CPU_US[rmq_$size]} n=${CPU_US[nats_$size]} d=${CPU_US[redis_$size]}
-    verdict="met"
-    if awk -v r="$r" -v n="$n" -v d="$d" 'BEGIN { exit !(r > n || r > d) }'; then
-        verdict="NOT met"
-        WARNINGS+=("$size B: rmq-broker $r µs/msg against nats-server $n and redis-server $d (target: at or below both)")
-    fi
-    echo "$size B: rmq-broker $r µs/msg = $(fix_div "$r" "$n" 2)x nats-server's, $(fix_div "$r" "$d" 2)x" \
-        "redis-server's (target: at or below both: $verdict)."
+    for variant in rmq rmqs; do
+        name="rmq-broker"
+        [[ $variant == rmqs ]] && name="rmq-broker (transientStorePoolEnable)"
+        r=${CPU_US[${variant}_$size]} n=${CPU_US[nats_$size]} d=${CPU_US[redis_$size]}
+        verdict="met"
+        if awk -v r="$r" -v n="$n" -v d="$d" 'BEGIN { exit !(r > n || r > d) }'; then
+            verdict="NOT met"
+            WARNINGS+=("$size B: $name $r µs/msg against nats-server $n and redis-server $d (target: at or below both)")
+        fi
+        echo "$size B: $name $r µs/msg = $(fix_div "$r" "$n" 2)x nats-server's, $(fix_div "$r" "$d" 2)x" \
+            "redis-server's (target: at or below both: $verdict)."
+    done
 done
 echo
 echo "Command: CONNS=$CONNS INFLIGHT=$INFLIGHT SECONDS=$SECONDS_ WARMUP=$WARMUP SIZES=\"$SIZES\" DIR=$DIR bench/peers.sh $BUILD"
