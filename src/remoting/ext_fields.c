@@ -11,21 +11,60 @@
 #include "base/num.h"
 #include "rocketmq/error.h"
 
+/* A heap chunk of the byte pool (the inline bytes come first). */
+struct rmq_ext_chunk {
+    rmq_ext_chunk_t *next;
+    char data[];
+};
+
+#define CHUNK_MIN 1024
+
 void rmq_ext_init(rmq_ext_t *e)
 {
-    e->kv = NULL;
+    e->kv = e->inline_kv;
     e->n = 0;
-    e->cap = 0;
+    e->cap = RMQ_EXT_INLINE_KV;
+    e->pool = e->inline_bytes;
+    e->pool_left = sizeof(e->inline_bytes);
+    e->chunks = NULL;
 }
 
 void rmq_ext_free(rmq_ext_t *e)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        free(e->kv[i].key);
-        free(e->kv[i].value);
+    if (e->kv != e->inline_kv)
+        free(e->kv);
+    while (e->chunks) {
+        rmq_ext_chunk_t *c = e->chunks;
+        e->chunks = c->next;
+        free(c);
     }
-    free(e->kv);
     rmq_ext_init(e);
+}
+
+/* n bytes from the pool; a new chunk when the current one is short (the
+ * rest of the old one is left unused). */
+static char *pool_take(rmq_ext_t *e, size_t n)
+{
+    if (n > e->pool_left) {
+        size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+        rmq_ext_chunk_t *c = rmq_malloc(sizeof(*c) + cap);
+        c->next = e->chunks;
+        e->chunks = c;
+        e->pool = c->data;
+        e->pool_left = cap;
+    }
+    char *p = e->pool;
+    e->pool += n;
+    e->pool_left -= n;
+    return p;
+}
+
+static char *pool_strndup(rmq_ext_t *e, const char *s, size_t n)
+{
+    char *p = pool_take(e, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
 }
 
 static rmq_ext_kv_t *find(const rmq_ext_t *e, const char *key, size_t klen)
@@ -46,16 +85,20 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
 {
     rmq_ext_kv_t *kv = find(e, key, klen);
     if (kv) {
-        free(kv->value);
-        kv->value = rmq_strndup(value, vlen);
+        kv->value = pool_strndup(e, value, vlen); /* the old bytes stay until free */
         return;
     }
     if (e->n == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 8;
-        e->kv = rmq_realloc(e->kv, e->cap * sizeof(*e->kv));
+        size_t cap = e->cap * 2;
+        rmq_ext_kv_t *grown = rmq_malloc(cap * sizeof(*grown));
+        memcpy(grown, e->kv, e->n * sizeof(*grown));
+        if (e->kv != e->inline_kv)
+            free(e->kv);
+        e->kv = grown;
+        e->cap = cap;
     }
-    e->kv[e->n].key = rmq_strndup(key, klen);
-    e->kv[e->n].value = rmq_strndup(value, vlen);
+    e->kv[e->n].key = pool_strndup(e, key, klen);
+    e->kv[e->n].value = pool_strndup(e, value, vlen);
     e->n++;
 }
 
@@ -80,8 +123,6 @@ bool rmq_ext_del(rmq_ext_t *e, const char *key)
     rmq_ext_kv_t *kv = find(e, key, strlen(key));
     if (!kv)
         return false;
-    free(kv->key);
-    free(kv->value);
     size_t i = (size_t)(kv - e->kv);
     memmove(&e->kv[i], &e->kv[i + 1], (e->n - i - 1) * sizeof(*kv));
     e->n--;

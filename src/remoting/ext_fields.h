@@ -2,7 +2,13 @@
  *
  * A command carries few fields (usually < 20), so a flat array with linear
  * lookup beats a hash map and keeps insertion order, which makes encoded
- * headers deterministic. */
+ * headers deterministic.  Keys and values live in the map's own byte pool:
+ * the first RMQ_EXT_INLINE_BYTES inside the struct, then heap chunks freed
+ * together, so a typical header (a send's thirteen fields) costs no
+ * allocation at all; every command used to cost two per field.  Strings
+ * never move once stored, so pointers from rmq_ext_get stay valid until the
+ * field is replaced or deleted or the map freed.  The struct holds pointers
+ * into itself: never copy it by value. */
 #ifndef RMQ_REMOTING_EXT_FIELDS_H
 #define RMQ_REMOTING_EXT_FIELDS_H
 
@@ -12,15 +18,25 @@
 
 #include "base/num.h"
 
+#define RMQ_EXT_INLINE_KV 16
+#define RMQ_EXT_INLINE_BYTES 512
+
 typedef struct rmq_ext_kv {
     char *key;
     char *value;
 } rmq_ext_kv_t;
 
+typedef struct rmq_ext_chunk rmq_ext_chunk_t;
+
 typedef struct rmq_ext {
-    rmq_ext_kv_t *kv;
+    rmq_ext_kv_t *kv; /* inline_kv until it outgrows it */
     size_t n;
     size_t cap;
+    char *pool; /* where the next string goes: inline_bytes, then the newest chunk */
+    size_t pool_left;
+    rmq_ext_chunk_t *chunks;
+    rmq_ext_kv_t inline_kv[RMQ_EXT_INLINE_KV];
+    char inline_bytes[RMQ_EXT_INLINE_BYTES];
 } rmq_ext_t;
 
 void rmq_ext_init(rmq_ext_t *e);
