@@ -46,11 +46,6 @@ void rmq_buf_append_str(rmq_buf_t *b, const char *s)
     rmq_buf_append(b, s, strlen(s));
 }
 
-void rmq_buf_append_u8(rmq_buf_t *b, uint8_t v)
-{
-    rmq_buf_append(b, &v, 1);
-}
-
 void rmq_buf_append_be16(rmq_buf_t *b, uint16_t v)
 {
     uint8_t p[2] = {(uint8_t)(v >> 8), (uint8_t)v};

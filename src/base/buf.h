@@ -26,7 +26,13 @@ void rmq_buf_free(rmq_buf_t *b);
 void rmq_buf_reserve(rmq_buf_t *b, size_t extra);
 void rmq_buf_append(rmq_buf_t *b, const void *p, size_t n);
 void rmq_buf_append_str(rmq_buf_t *b, const char *s);
-void rmq_buf_append_u8(rmq_buf_t *b, uint8_t v);
+/* One byte: inline, as encoders call it per character. */
+static inline void rmq_buf_append_u8(rmq_buf_t *b, uint8_t v)
+{
+    if (b->len == b->cap)
+        rmq_buf_reserve(b, 1);
+    b->data[b->len++] = v;
+}
 void rmq_buf_append_be16(rmq_buf_t *b, uint16_t v);
 void rmq_buf_append_be32(rmq_buf_t *b, uint32_t v);
 void rmq_buf_append_be64(rmq_buf_t *b, uint64_t v);

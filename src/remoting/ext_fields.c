@@ -70,7 +70,7 @@ static char *pool_strndup(rmq_ext_t *e, const char *s, size_t n)
 static rmq_ext_kv_t *find(const rmq_ext_t *e, const char *key, size_t klen)
 {
     for (size_t i = 0; i < e->n; i++)
-        if (strncmp(e->kv[i].key, key, klen) == 0 && e->kv[i].key[klen] == '\0')
+        if (e->kv[i].klen == klen && memcmp(e->kv[i].key, key, klen) == 0)
             return &e->kv[i];
     return NULL;
 }
@@ -98,6 +98,7 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
         e->cap = cap;
     }
     e->kv[e->n].key = pool_strndup(e, key, klen);
+    e->kv[e->n].klen = klen;
     e->kv[e->n].value = pool_strndup(e, value, vlen);
     e->n++;
 }

@@ -24,6 +24,7 @@
 typedef struct rmq_ext_kv {
     char *key;
     char *value;
+    size_t klen; /* lookups compare lengths first */
 } rmq_ext_kv_t;
 
 typedef struct rmq_ext_chunk rmq_ext_chunk_t;
