@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "client/allocate.h"
 #include "client/instance_int.h"
@@ -169,8 +170,8 @@ static size_t read_queues(const char *topic, const rmq_topic_route_t *r,
         if (!(qd->perm & RMQ_PERM_READ) || strlen(qd->broker_name) > ROCKETMQ_BROKER_NAME_MAX)
             continue;
         for (int q = 0; q < qd->read_queue_nums; q++, k++) {
-            snprintf((*mqs)[k].topic, sizeof((*mqs)[k].topic), "%s", topic);
-            snprintf((*mqs)[k].broker_name, sizeof((*mqs)[k].broker_name), "%s", qd->broker_name);
+            rmq_str_copy((*mqs)[k].topic, sizeof((*mqs)[k].topic), topic);
+            rmq_str_copy((*mqs)[k].broker_name, sizeof((*mqs)[k].broker_name), qd->broker_name);
             (*mqs)[k].queue_id = q;
         }
     }
@@ -217,7 +218,7 @@ bool rmq_instance_subscribe_addr(rmq_instance_t *inst, const char *broker_name, 
         }
     }
     if (addr)
-        snprintf(out, n, "%s", addr);
+        rmq_str_copy(out, n, addr);
     if (is_slave)
         *is_slave = id != 0;
     pthread_mutex_unlock(&inst->lock);
@@ -236,7 +237,7 @@ bool rmq_instance_any_broker_of_topic(rmq_instance_t *inst, const char *topic, c
         if (!addr && bd->naddrs > 0)
             addr = bd->addrs[0].addr;
         if (addr) {
-            snprintf(out, n, "%s", addr);
+            rmq_str_copy(out, n, addr);
             found = true;
         }
     }

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "client/allocate.h"
 #include "client/client_int.h"
@@ -441,7 +442,7 @@ int rocketmq_lite_pull_consumer_set_namesrv_addr(rocketmq_lite_pull_consumer_t *
     if (err == 0 && (!addrs || strlen(addrs) >= sizeof(c->icfg.namesrv)))
         err = rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "bad name server list");
     if (err == 0)
-        snprintf(c->icfg.namesrv, sizeof(c->icfg.namesrv), "%s", addrs);
+        rmq_str_copy(c->icfg.namesrv, sizeof(c->icfg.namesrv), addrs);
     return err;
 }
 
@@ -451,7 +452,7 @@ int rocketmq_lite_pull_consumer_set_instance_name(rocketmq_lite_pull_consumer_t 
     if (err == 0 && (!name || strlen(name) >= sizeof(c->instance_name)))
         err = rmq_client_fail(ROCKETMQ_ERR__INVALID_ARG, "bad instance name");
     if (err == 0)
-        snprintf(c->instance_name, sizeof(c->instance_name), "%s", name);
+        rmq_str_copy(c->instance_name, sizeof(c->instance_name), name);
     return err;
 }
 
@@ -560,7 +561,7 @@ int rocketmq_lite_pull_consumer_start(rocketmq_lite_pull_consumer_t *c)
     const char *d = getenv("ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR");
     const char *home = getenv("HOME");
     if (d && *d)
-        snprintf(dir, sizeof(dir), "%s", d);
+        rmq_str_copy(dir, sizeof(dir), d);
     else
         snprintf(dir, sizeof(dir), "%s/.rocketmq_offsets", home && *home ? home : "/tmp");
     c->offsets = rmq_offset_store_new(c->inst, c->group, c->model == ROCKETMQ_CLUSTERING, dir);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "client/client_int.h"
 #include "client/msg_int.h"
 #include "protocol/record.h"
@@ -202,7 +203,7 @@ static int fill_ext(rocketmq_message_t *m, const rmq_record_t *rec, const char *
     format_host(&rec->born_host, e->born_host, sizeof(e->born_host));
     format_host(&rec->store_host, e->store_host, sizeof(e->store_host));
     rmq_msg_id_encode(&rec->store_host, rec->phys_offset, e->offset_msg_id);
-    snprintf(e->broker_name, sizeof(e->broker_name), "%s", broker_name ? broker_name : "");
+    rmq_str_copy(e->broker_name, sizeof(e->broker_name), broker_name ? broker_name : "");
     return 0;
 }
 

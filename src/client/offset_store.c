@@ -16,6 +16,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "client/consumer_int.h"
 #include "protocol/bodies.h"
 #include "protocol/codes.h"
@@ -196,7 +197,7 @@ static void write_file(rmq_offset_store_t *os)
     free(keys);
     rmq_buf_append_str(&b, "}}");
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s", os->path);
+    rmq_str_copy(dir, sizeof(dir), os->path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
@@ -229,8 +230,8 @@ void rmq_offset_store_load(rmq_offset_store_t *os)
                 strlen(mq.broker_name) <= ROCKETMQ_BROKER_NAME_MAX) {
                 rocketmq_message_queue_t m;
                 memset(&m, 0, sizeof(m));
-                snprintf(m.topic, sizeof(m.topic), "%s", mq.topic);
-                snprintf(m.broker_name, sizeof(m.broker_name), "%s", mq.broker_name);
+                rmq_str_copy(m.topic, sizeof(m.topic), mq.topic);
+                rmq_str_copy(m.broker_name, sizeof(m.broker_name), mq.broker_name);
                 m.queue_id = mq.queue_id;
                 rmq_offset_store_update(os, &m, off, false);
             }

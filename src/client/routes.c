@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "client/instance_int.h"
 #include "protocol/bodies.h"
 #include "protocol/codes.h"
@@ -185,7 +186,7 @@ bool rmq_instance_master_addr(rmq_instance_t *inst, const char *broker_name, cha
     rmq_broker_data_t *bd = rmq_smap_get(inst->brokers, broker_name);
     const char *addr = bd ? rmq_broker_data_get_addr(bd, 0) : NULL;
     if (addr)
-        snprintf(out, n, "%s", addr);
+        rmq_str_copy(out, n, addr);
     pthread_mutex_unlock(&inst->lock);
     return addr != NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "client/client_int.h"
 #include "client/producer_int.h"
@@ -25,7 +26,7 @@
 static void payload_init(rmq_send_payload_t *pl, const char *topic)
 {
     memset(pl, 0, sizeof(*pl));
-    snprintf(pl->topic, sizeof(pl->topic), "%s", topic);
+    rmq_str_copy(pl->topic, sizeof(pl->topic), topic);
     rmq_buf_init(&pl->props);
     rmq_buf_init(&pl->body);
     pl->batch_size = 1;
@@ -98,7 +99,7 @@ int rmq_payload_prepare(rocketmq_producer_t *p, rocketmq_message_t *msg, rmq_sen
     if (rmq_msg_set_uniq_id_if_absent(msg) != 0)
         return rmq_client_fail(ROCKETMQ_ERR__NO_MEMORY, "no memory for the message id");
     payload_init(pl, msg->topic);
-    snprintf(pl->msg_id, sizeof(pl->msg_id), "%s", rocketmq_message_get_msg_id(msg));
+    rmq_str_copy(pl->msg_id, sizeof(pl->msg_id), rocketmq_message_get_msg_id(msg));
     encode_props(msg, pl);
     rmq_buf_append_u8(&pl->props, 0);
     pl->props.len--; /* NUL-terminated, not counted */
@@ -127,7 +128,7 @@ int rmq_payload_prepare_batch(rocketmq_producer_t *p, rocketmq_message_t **msgs,
     pl->body = body;
     pl->batch = true;
     pl->batch_size = n;
-    snprintf(pl->msg_id, sizeof(pl->msg_id), "%s", rocketmq_message_get_msg_id(msgs[0]));
+    rmq_str_copy(pl->msg_id, sizeof(pl->msg_id), rocketmq_message_get_msg_id(msgs[0]));
     /* the batch's own properties: WAIT, as MessageBatch inherits it */
     rocketmq_message_t *head = rocketmq_message_new(pl->topic);
     rocketmq_message_set_wait_store_msg_ok(head, rocketmq_message_get_wait_store_msg_ok(msgs[0]));
@@ -265,15 +266,15 @@ int rmq_send_response(const rmq_cmd_t *resp, const rmq_send_payload_t *pl,
     }
     memset(res, 0, sizeof(*res));
     res->status = status;
-    snprintf(res->msg_id, sizeof(res->msg_id), "%s", pl->msg_id);
+    rmq_str_copy(res->msg_id, sizeof(res->msg_id), pl->msg_id);
     copy_first(res->offset_msg_id, sizeof(res->offset_msg_id), h.msgId);
     res->queue = *mq;
-    snprintf(res->queue.topic, sizeof(res->queue.topic), "%s", pl->topic);
+    rmq_str_copy(res->queue.topic, sizeof(res->queue.topic), pl->topic);
     res->queue.queue_id = h.queueId;
     res->queue_offset = h.queueOffset;
     copy_first(res->transaction_id, sizeof(res->transaction_id), h.transactionId);
     const char *region = rmq_ext_get(&resp->ext, "MSG_REGION");
-    snprintf(res->region_id, sizeof(res->region_id), "%s", region && *region ? region : "DefaultRegion");
+    rmq_str_copy(res->region_id, sizeof(res->region_id), region && *region ? region : "DefaultRegion");
     const char *trace = rmq_ext_get(&resp->ext, "TRACE_ON");
     res->trace_on = !(trace && strcmp(trace, "false") == 0);
     res->batch_size = pl->batch_size;
@@ -312,7 +313,7 @@ static int send_kernel(attempt_t *a, rocketmq_send_mode_t mode, int64_t timeout_
     a->forbidden = false;
     int err = rmq_producer_broker_addr(p, a->pl->topic, a->mq.broker_name, a->addr, sizeof(a->addr));
     if (err != 0) {
-        snprintf(a->detail, sizeof(a->detail), "%s", rocketmq_last_error_detail());
+        rmq_str_copy(a->detail, sizeof(a->detail), rocketmq_last_error_detail());
         return err;
     }
     rocketmq_send_context_t ctx;

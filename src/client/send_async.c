@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "client/client_int.h"
 #include "client/producer_int.h"
@@ -90,7 +91,7 @@ static void attempt_done(void *arg)
         as->retries_left--;
         RMQ_LOGD("client", "async send to %s failed (%s), retrying", as->mq.broker_name, as->detail);
         char last[ROCKETMQ_BROKER_NAME_MAX + 1];
-        snprintf(last, sizeof(last), "%s", as->mq.broker_name);
+        rmq_str_copy(last, sizeof(last), as->mq.broker_name);
         rmq_producer_select(p, as->pi, last, &as->mq);
         attempt(as);
         return;
@@ -122,7 +123,7 @@ static void attempt(async_send_t *as)
     int err = rmq_producer_broker_addr(p, as->pl.topic, as->mq.broker_name, as->addr,
                                        sizeof(as->addr));
     if (err != 0) {
-        snprintf(as->detail, sizeof(as->detail), "%s", rocketmq_last_error_detail());
+        rmq_str_copy(as->detail, sizeof(as->detail), rocketmq_last_error_detail());
         finish(as, err, NULL);
         return;
     }
@@ -146,7 +147,7 @@ static void start(void *arg)
     async_send_t *as = arg;
     int err = rmq_producer_publish_info(as->p, as->pl.topic, &as->pi);
     if (err != 0) {
-        snprintf(as->detail, sizeof(as->detail), "%s", rocketmq_last_error_detail());
+        rmq_str_copy(as->detail, sizeof(as->detail), rocketmq_last_error_detail());
         finish(as, err, NULL);
         return;
     }

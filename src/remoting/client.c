@@ -32,11 +32,11 @@ typedef enum job_kind { JOB_REQUEST, JOB_ONEWAY, JOB_CLOSE } job_kind_t;
 typedef struct job {
     rmq_rclient_t *rc;
     job_kind_t kind;
-    char *addr;
     rmq_cmd_t *req;
     int timeout_ms;
     rmq_response_cb cb;
     void *arg;
+    char addr[]; /* one allocation per job */
 } job_t;
 
 static void pool_on_request(rmq_conn_t *c, rmq_cmd_t *req, void *ud)
@@ -98,7 +98,6 @@ static void run_job(void *arg)
             rmq_conn_request(c, j->req, j->timeout_ms, j->cb, j->arg);
         }
     }
-    free(j->addr);
     free(j);
 }
 
@@ -115,17 +114,15 @@ static void submit(rmq_rclient_t *rc, job_t *j)
     rmq_cmd_free(j->req);
     if (j->cb)
         j->cb(ROCKETMQ_ERR__SHUTDOWN, NULL, j->arg);
-    free(j->addr);
     free(j);
 }
 
 static job_t *job_new(rmq_rclient_t *rc, job_kind_t kind, const char *addr, rmq_cmd_t *req)
 {
-    job_t *j = rmq_calloc(1, sizeof(*j));
-    j->rc = rc;
-    j->kind = kind;
-    j->addr = rmq_strdup(addr);
-    j->req = req;
+    size_t n = strlen(addr) + 1;
+    job_t *j = rmq_malloc(sizeof(*j) + n);
+    *j = (job_t){.rc = rc, .kind = kind, .req = req};
+    memcpy(j->addr, addr, n);
     return j;
 }
 

@@ -28,6 +28,8 @@ struct rmq_loop {
     pthread_mutex_t lock;
     task_t *tasks; /* guarded by lock */
     size_t ntasks, cap;
+    task_t *spare; /* lock: the array of the last batch run, reused */
+    size_t spare_cap;
     bool stop_requested; /* guarded by lock */
     bool stopping;       /* loop thread */
     stop_hook_t *hooks;
@@ -44,14 +46,26 @@ static void on_wakeup(uv_async_t *h)
 {
     rmq_loop_t *loop = h->data;
     pthread_mutex_lock(&loop->lock);
+    /* Swap in the spare array: posting goes on while these run, and no
+     * array is allocated per batch. */
     task_t *tasks = loop->tasks;
-    size_t n = loop->ntasks;
+    size_t n = loop->ntasks, cap = loop->cap;
     bool stop = loop->stop_requested;
-    loop->tasks = NULL;
-    loop->ntasks = loop->cap = 0;
+    loop->tasks = loop->spare;
+    loop->cap = loop->spare_cap;
+    loop->ntasks = 0;
+    loop->spare = NULL;
+    loop->spare_cap = 0;
     pthread_mutex_unlock(&loop->lock);
     for (size_t i = 0; i < n; i++)
         tasks[i].fn(tasks[i].arg);
+    pthread_mutex_lock(&loop->lock);
+    if (!loop->spare) {
+        loop->spare = tasks;
+        loop->spare_cap = cap;
+        tasks = NULL;
+    }
+    pthread_mutex_unlock(&loop->lock);
     free(tasks);
     if (stop && !loop->stopping)
         run_stop(loop);
@@ -106,6 +120,7 @@ void rmq_loop_free(rmq_loop_t *loop)
         RMQ_LOGW("loop", "libuv loop closed with handles still open");
     pthread_mutex_destroy(&loop->lock);
     free(loop->tasks);
+    free(loop->spare);
     while (loop->hooks) {
         stop_hook_t *h = loop->hooks;
         loop->hooks = h->next;
