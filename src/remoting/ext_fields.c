@@ -86,6 +86,7 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
     rmq_ext_kv_t *kv = find(e, key, klen);
     if (kv) {
         kv->value = pool_strndup(e, value, vlen); /* the old bytes stay until free */
+        kv->vlen = vlen;
         return;
     }
     if (e->n == e->cap) {
@@ -99,6 +100,7 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
     }
     e->kv[e->n].key = pool_strndup(e, key, klen);
     e->kv[e->n].klen = klen;
+    e->kv[e->n].vlen = vlen;
     e->kv[e->n].value = pool_strndup(e, value, vlen);
     e->n++;
 }

@@ -25,6 +25,7 @@ typedef struct rmq_ext_kv {
     char *key;
     char *value;
     size_t klen; /* lookups compare lengths first */
+    size_t vlen;
 } rmq_ext_kv_t;
 
 typedef struct rmq_ext_chunk rmq_ext_chunk_t;

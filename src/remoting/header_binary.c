@@ -28,7 +28,7 @@ int rmq_header_binary_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
     size_t ext_at = out->len;
     rmq_buf_append_be32(out, 0);
     for (size_t i = 0; i < cmd->ext.n; i++) {
-        size_t klen = strlen(cmd->ext.kv[i].key), vlen = strlen(cmd->ext.kv[i].value);
+        size_t klen = cmd->ext.kv[i].klen, vlen = cmd->ext.kv[i].vlen;
         if (klen == 0 || vlen == 0)
             continue; /* Java skips null entries; empty ones would read back as null */
         if (klen > INT16_MAX)

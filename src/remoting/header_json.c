@@ -36,9 +36,9 @@ int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
             const rmq_ext_kv_t *kv = &cmd->ext.kv[i];
             if (i)
                 rmq_buf_append_u8(out, ',');
-            rmq_buf_append_json_str(out, kv->key, strlen(kv->key));
+            rmq_buf_append_json_str(out, kv->key, kv->klen);
             rmq_buf_append_u8(out, ':');
-            rmq_buf_append_json_str(out, kv->value, strlen(kv->value));
+            rmq_buf_append_json_str(out, kv->value, kv->vlen);
         }
         rmq_buf_append_str(out, "},");
     }
