@@ -8,7 +8,9 @@
 #   env: DURATION (seconds per produce run, default 10), FLOOR_SECONDS (5),
 #        THREADS ("1 16 64"), SIZES ("128 1024"), SEGMENT_MIB (128),
 #        STARTUP_RUNS (5), ASYNC_INFLIGHT (64; empty: no ASYNC row),
-#        DIR (scratch parent, default /var/tmp)
+#        DIR (scratch parent, default /var/tmp),
+#        BROKER_EXTRA (more broker configuration lines, e.g.
+#        "transientStorePoolEnable=true"; default none)
 #
 # For every size and thread count: `rmq bench produce` for DURATION seconds
 # (SYNC sends, one producer shared by the threads), the broker's CPU (utime +
@@ -207,6 +209,7 @@ namesrvAddr=$NS
 storePathRootDir=$3
 mappedFileSizeCommitLog=$((SEGMENT_MIB * 1024 * 1024))
 flushDiskType=ASYNC_FLUSH
+${BROKER_EXTRA:-}
 EOF
 }
 
@@ -445,6 +448,6 @@ verdict "$(awk -v a="$ANON_MAX" -v t=$TARGET_ANON_MIB 'BEGIN { print (a / 1024 <
 verdict "$(awk -v m="$STARTUP_MED" -v t=$TARGET_STARTUP_MS 'BEGIN { print (m < t) ? 1 : 0 }')" \
     "broker start-up under ${TARGET_STARTUP_MS} ms on an empty store (median ${STARTUP_MED} ms)"
 echo
-echo "Command: DURATION=$DURATION FLOOR_SECONDS=$FLOOR_SECONDS THREADS=\"$THREADS\" SIZES=\"$SIZES\" SEGMENT_MIB=$SEGMENT_MIB bench/broker.sh $BUILD"
+echo "Command: DURATION=$DURATION FLOOR_SECONDS=$FLOOR_SECONDS THREADS=\"$THREADS\" SIZES=\"$SIZES\" SEGMENT_MIB=$SEGMENT_MIB${BROKER_EXTRA:+ BROKER_EXTRA=\"$BROKER_EXTRA\"} bench/broker.sh $BUILD"
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; $(uname -sr)"
 exit 0
