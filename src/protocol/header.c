@@ -22,13 +22,13 @@ static int decode_field(const rmq_header_field_t *f, const rmq_ext_t *ext, char 
         *(const char **)(base + f->offset) = v;
         break;
     case RMQ_HF_I32:
-        rc = rmq_ext_get_i32(ext, f->name, (int32_t *)(base + f->offset));
+        rc = rmq_ext_parse_i32(v, (int32_t *)(base + f->offset));
         break;
     case RMQ_HF_I64:
-        rc = rmq_ext_get_i64(ext, f->name, (int64_t *)(base + f->offset));
+        rc = rmq_ext_parse_i64(v, (int64_t *)(base + f->offset));
         break;
     case RMQ_HF_BOOL:
-        rc = rmq_ext_get_bool(ext, f->name, (bool *)(base + f->offset));
+        rmq_ext_parse_bool(v, (bool *)(base + f->offset));
         break;
     }
     if (rc != 0) {

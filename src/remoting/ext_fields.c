@@ -70,7 +70,8 @@ static char *pool_strndup(rmq_ext_t *e, const char *s, size_t n)
 static rmq_ext_kv_t *find(const rmq_ext_t *e, const char *key, size_t klen)
 {
     for (size_t i = 0; i < e->n; i++)
-        if (e->kv[i].klen == klen && memcmp(e->kv[i].key, key, klen) == 0)
+        if (e->kv[i].klen == klen && e->kv[i].key[0] == key[0] &&
+            memcmp(e->kv[i].key, key, klen) == 0)
             return &e->kv[i];
     return NULL;
 }
@@ -132,24 +133,36 @@ bool rmq_ext_del(rmq_ext_t *e, const char *key)
     return true;
 }
 
+int rmq_ext_parse_i64(const char *v, int64_t *out)
+{
+    return rmq_parse_i64(v, out) == 0 ? 0 : ROCKETMQ_ERR__PROTOCOL;
+}
+
+int rmq_ext_parse_i32(const char *v, int32_t *out)
+{
+    int64_t x;
+    if (rmq_parse_i64(v, &x) != 0 || x < INT32_MIN || x > INT32_MAX)
+        return ROCKETMQ_ERR__PROTOCOL;
+    *out = (int32_t)x;
+    return 0;
+}
+
+void rmq_ext_parse_bool(const char *v, bool *out)
+{
+    /* Boolean.parseBoolean: "true" in any case, everything else is false. */
+    *out = strcasecmp(v, "true") == 0;
+}
+
 int rmq_ext_get_i64(const rmq_ext_t *e, const char *key, int64_t *out)
 {
     const char *v = rmq_ext_get(e, key);
-    if (!v)
-        return ROCKETMQ_ERR__NOT_FOUND;
-    return rmq_parse_i64(v, out) == 0 ? 0 : ROCKETMQ_ERR__PROTOCOL;
+    return v ? rmq_ext_parse_i64(v, out) : ROCKETMQ_ERR__NOT_FOUND;
 }
 
 int rmq_ext_get_i32(const rmq_ext_t *e, const char *key, int32_t *out)
 {
-    int64_t v;
-    int rc = rmq_ext_get_i64(e, key, &v);
-    if (rc)
-        return rc;
-    if (v < INT32_MIN || v > INT32_MAX)
-        return ROCKETMQ_ERR__PROTOCOL;
-    *out = (int32_t)v;
-    return 0;
+    const char *v = rmq_ext_get(e, key);
+    return v ? rmq_ext_parse_i32(v, out) : ROCKETMQ_ERR__NOT_FOUND;
 }
 
 int rmq_ext_get_bool(const rmq_ext_t *e, const char *key, bool *out)
@@ -157,7 +170,6 @@ int rmq_ext_get_bool(const rmq_ext_t *e, const char *key, bool *out)
     const char *v = rmq_ext_get(e, key);
     if (!v)
         return ROCKETMQ_ERR__NOT_FOUND;
-    /* Boolean.parseBoolean: "true" in any case, everything else is false. */
-    *out = strcasecmp(v, "true") == 0;
+    rmq_ext_parse_bool(v, out);
     return 0;
 }

@@ -58,5 +58,9 @@ bool rmq_ext_del(rmq_ext_t *e, const char *key);
 int rmq_ext_get_i32(const rmq_ext_t *e, const char *key, int32_t *out);
 int rmq_ext_get_i64(const rmq_ext_t *e, const char *key, int64_t *out);
 int rmq_ext_get_bool(const rmq_ext_t *e, const char *key, bool *out);
+/* The same rules on a value already looked up (0 or ROCKETMQ_ERR__PROTOCOL). */
+int rmq_ext_parse_i32(const char *v, int32_t *out);
+int rmq_ext_parse_i64(const char *v, int64_t *out);
+void rmq_ext_parse_bool(const char *v, bool *out);
 
 #endif

@@ -430,6 +430,17 @@ static void integer_text(void **state)
     assert_int_equal(rmq_parse_i64(" 1", &v), -1);
     assert_int_equal(rmq_parse_i64("1 ", &v), -1);
     assert_int_equal(rmq_parse_i64("", &v), -1);
+    assert_int_equal(rmq_parse_i64("9223372036854775807", &v), 0);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(rmq_parse_i64("-9223372036854775809", &v), -1);
+    assert_int_equal(rmq_parse_i64("99999999999999999999", &v), -1);
+    assert_int_equal(rmq_parse_i64("+42", &v), 0);
+    assert_true(v == 42);
+    assert_int_equal(rmq_parse_i64("-0", &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(rmq_parse_i64("-", &v), -1);
+    assert_int_equal(rmq_parse_i64("12a", &v), -1);
+    assert_int_equal(rmq_parse_i64("0x10", &v), -1);
 }
 
 static void error_strings(void **state)
