@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "protocol/codes.h"
@@ -254,6 +255,54 @@ static void send_back_header(void **state)
     rmq_cmd_free(req);
 }
 
+/* JSON header strings are scanned eight bytes at a time: a quote, a
+ * backslash escape, a non-ASCII character or a control character at every
+ * position of values 0-40 bytes long must come out as the byte loop reads
+ * them. */
+static void string_specials_at_every_position(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json; /* as written in the header */
+        const char *text; /* as decoded */
+    } specials[] = {{"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"},
+                    {"\\u00e9", "\xc3\xa9"}, {"\xc3\xa9", "\xc3\xa9"}};
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+        for (int n = 0; n <= 40; n++) {
+            for (int at = 0; at <= n; at++) {
+                char value[128], want[128], json[320];
+                snprintf(value, sizeof(value), "%.*s%s%.*s", at, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                         specials[k].json, n - at, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+                snprintf(want, sizeof(want), "%.*s%s%.*s", at, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                         specials[k].text, n - at, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+                int len = snprintf(json, sizeof(json),
+                                   "{\"code\":10,\"extFields\":{\"k\":\"%s\"},\"flag\":0,"
+                                   "\"language\":\"JAVA\",\"opaque\":1,\"version\":0}",
+                                   value);
+                rmq_cmd_t *cmd = rmq_cmd_new();
+                char err[128];
+                assert_int_equal(rmq_header_json_decode((const uint8_t *)json, (size_t)len, cmd,
+                                                        err, sizeof(err)),
+                                 0);
+                assert_string_equal(rmq_ext_get(&cmd->ext, "k"), want);
+                rmq_cmd_free(cmd);
+            }
+        }
+    }
+    /* a raw control character anywhere in a string is refused */
+    for (int at = 0; at < 20; at++) {
+        char json[128];
+        int len = snprintf(json, sizeof(json),
+                           "{\"code\":10,\"extFields\":{\"k\":\"%.*s\x01%.*s\"},\"flag\":0}", at,
+                           "aaaaaaaaaaaaaaaaaaaa", 19 - at, "bbbbbbbbbbbbbbbbbbbb");
+        rmq_cmd_t *cmd = rmq_cmd_new();
+        char err[128];
+        assert_int_not_equal(
+            rmq_header_json_decode((const uint8_t *)json, (size_t)len, cmd, err, sizeof(err)), 0);
+        rmq_cmd_free(cmd);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +314,7 @@ int main(void)
         cmocka_unit_test(missing_or_bad_required),
         cmocka_unit_test(response_header),
         cmocka_unit_test(send_back_header),
+        cmocka_unit_test(string_specials_at_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
