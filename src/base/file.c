@@ -75,16 +75,18 @@ static int mkdirs(const char *path)
     return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int rmq_pwrite_all(int fd, const void *data, size_t n, int64_t off)
 {
+    const uint8_t *p = data;
     while (n > 0) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             return -1;
         p += w;
         n -= (size_t)w;
+        off += w;
     }
     return 0;
 }
@@ -102,7 +104,7 @@ int rmq_file_write_atomic(const char *path, const void *data, size_t len)
     int rc = -1;
     int fd = open(rmq_buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
-        rc = write_all(fd, data, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+        rc = rmq_pwrite_all(fd, data, len, 0) == 0 && fsync(fd) == 0 ? 0 : -1;
         if (close(fd) != 0)
             rc = -1;
     }

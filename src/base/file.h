@@ -4,6 +4,7 @@
 #define RMQ_BASE_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 
@@ -19,5 +20,8 @@ int rmq_mkdir_p(const char *dir);
  * fsynced, so a crash leaves the old or the new content, never a torn file.
  * Missing parent directories are created.  Returns 0, or -1 with errno set. */
 int rmq_file_write_atomic(const char *path, const void *data, size_t len);
+/* pwrite of all n bytes at off, across short writes and EINTR: 0, or -1
+ * with errno set. */
+int rmq_pwrite_all(int fd, const void *data, size_t n, int64_t off);
 
 #endif

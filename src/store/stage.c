@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/stage.h"
@@ -110,21 +111,6 @@ static void wake_committer(rmq_stage_t *st)
     }
 }
 
-static int write_all(rmq_mapped_file_t *mf, const uint8_t *p, size_t n, int64_t pos)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(mf->fd, p, n, (off_t)pos);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-        pos += w;
-    }
-    return 0;
-}
-
 /* Writes [done, limit) of the ring into mf. */
 static void write_out(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t limit)
 {
@@ -132,7 +118,8 @@ static void write_out(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t limit)
     while (done < limit) {
         size_t n = (size_t)(limit - done) < COMMIT_CHUNK ? (size_t)(limit - done) : COMMIT_CHUNK;
         if (!st->failed &&
-            write_all(mf, st->ring + (size_t)(done % (int64_t)st->size), n, done - mf->start) != 0) {
+            rmq_pwrite_all(mf->fd, st->ring + (size_t)(done % (int64_t)st->size), n,
+                           done - mf->start) != 0) {
             RMQ_LOGE("store", "writing staged bytes to %s failed: %s; they are lost", mf->path,
                      strerror(errno));
             st->failed = true;

@@ -66,14 +66,19 @@ static rmq_put_result_t put(fx_t *f, const char *topic, int32_t qid, const char 
     return r;
 }
 
-/* Reads one queue from `from` to its end, checking bodies "<prefix><n>". */
-static int64_t read_all(fx_t *f, const char *topic, int32_t qid, int64_t from, const char *prefix)
+/* Reads one queue of s from `from` to its end, parsing every record (CRC
+ * checked), checking its queue offset and handing it to check; returns the
+ * offset after the last one. */
+typedef void (*record_check_fn)(const rmq_record_t *rec, int64_t offset, const void *arg);
+
+static int64_t walk_queue(rmq_store_t *s, const char *topic, int32_t qid, int64_t from,
+                          record_check_fn check, const void *arg)
 {
-    assert_true(rmq_store_wait_dispatched(f->s, 5000));
-    int64_t off = from, seen = 0;
-    for (int guard = 0; guard < 10000; guard++) {
+    assert_true(rmq_store_wait_dispatched(s, 10000));
+    int64_t off = from;
+    for (int guard = 0; guard < 100000; guard++) {
         rmq_get_result_t r;
-        rmq_store_get_messages(f->s, topic, qid, off, 32, NULL, NULL, &r);
+        rmq_store_get_messages(s, topic, qid, off, 32, NULL, NULL, &r);
         if (r.status != RMQ_GET_FOUND) {
             assert_int_equal(r.status, RMQ_GET_OFFSET_OVERFLOW_ONE);
             rmq_get_result_release(&r);
@@ -84,16 +89,28 @@ static int64_t read_all(fx_t *f, const char *topic, int32_t qid, int64_t from, c
             assert_int_equal(rmq_record_parse(r.msgs[i].p, r.msgs[i].len, true, &rec),
                              RMQ_RECORD_OK);
             assert_int_equal(rec.queue_offset, off + (int64_t)i);
-            char want[64];
-            snprintf(want, sizeof(want), "%s%lld", prefix, (long long)(off + (int64_t)i));
-            assert_int_equal(rec.body_len, (int32_t)strlen(want));
-            assert_memory_equal(rec.body, want, strlen(want));
-            seen++;
+            check(&rec, off + (int64_t)i, arg);
         }
         off = r.next_begin_offset;
         rmq_get_result_release(&r);
     }
-    return seen;
+    return off;
+}
+
+/* The body is "<prefix><offset>". */
+static void check_prefixed(const rmq_record_t *rec, int64_t offset, const void *arg)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "%s%lld", (const char *)arg, (long long)offset);
+    assert_int_equal(rec->body_len, (int32_t)strlen(want));
+    assert_memory_equal(rec->body, want, strlen(want));
+}
+
+/* Reads one queue from `from` to its end, checking bodies "<prefix><n>";
+ * returns how many it read. */
+static int64_t read_all(fx_t *f, const char *topic, int32_t qid, int64_t from, const char *prefix)
+{
+    return walk_queue(f->s, topic, qid, from, check_prefixed, prefix) - from;
 }
 
 static void round_trip_across_segments(void **state)
@@ -448,36 +465,22 @@ static void *stage_writer_main(void *arg)
     return NULL;
 }
 
+/* A staged writer's body: "<offset>:" then its filler ('B' in batches). */
+static void check_staged(const rmq_record_t *rec, int64_t offset, const void *arg)
+{
+    (void)arg;
+    char head[32];
+    int hn = snprintf(head, sizeof(head), "%lld:", (long long)offset);
+    assert_true(rec->body_len >= hn);
+    assert_memory_equal(rec->body, head, (size_t)hn);
+    char fill = (char)rec->body[rec->body_len - 1];
+    assert_true(fill == 'B' || fill == 'a' + (int)(offset % 26));
+}
+
 /* Reads queue qid of "Staged" and checks every body against its offset. */
 static int64_t stage_read(rmq_store_t *s, int qid)
 {
-    assert_true(rmq_store_wait_dispatched(s, 10000));
-    int64_t off = 0;
-    for (int guard = 0; guard < 100000; guard++) {
-        rmq_get_result_t r;
-        rmq_store_get_messages(s, "Staged", qid, off, 32, NULL, NULL, &r);
-        if (r.status != RMQ_GET_FOUND) {
-            assert_int_equal(r.status, RMQ_GET_OFFSET_OVERFLOW_ONE);
-            rmq_get_result_release(&r);
-            break;
-        }
-        for (size_t i = 0; i < r.count; i++) {
-            rmq_record_t rec;
-            assert_int_equal(rmq_record_parse(r.msgs[i].p, r.msgs[i].len, true, &rec),
-                             RMQ_RECORD_OK);
-            int64_t want_off = off + (int64_t)i;
-            assert_int_equal(rec.queue_offset, want_off);
-            char head[32];
-            int hn = snprintf(head, sizeof(head), "%lld:", (long long)want_off);
-            assert_true(rec.body_len >= hn);
-            assert_memory_equal(rec.body, head, (size_t)hn);
-            char fill = (char)rec.body[rec.body_len - 1];
-            assert_true(fill == 'B' || fill == 'a' + (int)(want_off % 26));
-        }
-        off = r.next_begin_offset;
-        rmq_get_result_release(&r);
-    }
-    return off;
+    return walk_queue(s, "Staged", qid, 0, check_staged, NULL);
 }
 
 /* Four writers race through a ring smaller than a batch, across segment
