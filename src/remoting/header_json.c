@@ -165,7 +165,8 @@ static bool get_ext(hdr_ctx_t *c)
         }
         if (!rmq_jscan_scalar(&c->js, &c->vbuf, &t, &v))
             return false;
-        if (memchr(k.s, 0, k.n) || memchr(v.s, 0, v.n)) {
+        /* a raw NUL is refused by the scanner; only \u0000 can bring one */
+        if ((k.decoded && memchr(k.s, 0, k.n)) || (v.decoded && memchr(v.s, 0, v.n))) {
             snprintf(c->err, c->errlen, "NUL character in extFields");
             return false;
         }

@@ -187,6 +187,7 @@ static bool string(rmq_jscan_t *js, rmq_buf_t *scratch, rmq_jstr_t *out)
     if (js->p < js->end && *js->p == '"') {
         out->s = start;
         out->n = (size_t)(js->p - start);
+        out->decoded = false;
         js->p++;
         return true;
     }
@@ -206,6 +207,7 @@ static bool string(rmq_jscan_t *js, rmq_buf_t *scratch, rmq_jstr_t *out)
     js->p++;
     out->s = scratch->len ? (const char *)scratch->data : "";
     out->n = scratch->len;
+    out->decoded = true;
     return true;
 }
 
@@ -240,6 +242,7 @@ static bool number(rmq_jscan_t *js, rmq_jstr_t *out)
     }
     out->s = s;
     out->n = (size_t)(js->p - s);
+    out->decoded = false;
     return true;
 }
 
@@ -250,6 +253,7 @@ static bool literal(rmq_jscan_t *js, const char *word, rmq_jstr_t *out)
         return rmq_jscan_fail(js, "invalid literal");
     out->s = js->p;
     out->n = n;
+    out->decoded = false;
     js->p += n;
     return true;
 }

@@ -40,6 +40,7 @@ typedef enum rmq_jtype {
 typedef struct rmq_jstr {
     const char *s;
     size_t n;
+    bool decoded; /* escapes were decoded (only then can it hold a NUL) */
 } rmq_jstr_t;
 
 void rmq_jscan_init(rmq_jscan_t *js, const char *p, size_t n);
