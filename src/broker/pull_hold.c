@@ -245,14 +245,14 @@ void rmq_pull_hold_suspend(rmq_broker_t *b, rmq_conn_t *conn, rmq_cmd_t *req, co
     atomic_store(&h->b->held_pulls, h->count);
     ensure_timer(h);
     /* An arrival dispatched before held_pulls said so was not posted (see
-     * on_arrival): read the queue's end again now that it is published. */
+     * on_arrival): read the queue's end again now that it is published.  If
+     * it moved, the timer checks offsets at once, in the next loop turn: a
+     * re-run here would answer and free the request its caller is still
+     * using (its offset commit reads the header). */
     atomic_thread_fence(memory_order_seq_cst);
-    int64_t newest = rmq_store_max_offset(b->store, topic, queue_id);
-    if (newest > offset) {
-        char *k = make_key(topic, queue_id);
-        wake_args_t a = {.max_offset = newest, .check_offsets = true, .now = rmq_mono_ms()};
-        scan_list(h, k, l, &a);
-        free(k);
+    if (rmq_store_max_offset(b->store, topic, queue_id) > offset) {
+        h->next_offset_check = 0;
+        uv_timer_start(&h->timer, on_tick, 0, TICK_MS);
     }
 }
 
