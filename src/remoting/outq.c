@@ -13,18 +13,37 @@ struct rmq_out_chunk {
     void *arg;
 };
 
+/* A spare chunk keeps a buffer up to this size; larger ones are freed. */
+#define SPARE_KEEP (64 * 1024)
+
 void rmq_outq_init(rmq_outq_t *q)
 {
     q->head = q->tail = q->inflight_last = NULL;
     q->head_sent = 0;
+    q->spare = NULL;
 }
 
 static void chunk_free(rmq_out_chunk_t *c)
 {
-    if (c->release)
-        c->release(c->arg);
     rmq_buf_free(&c->own);
     free(c);
+}
+
+/* Runs the chunk's release callback, then keeps it as the spare (so that
+ * every batch of answers does not grow a new buffer from nothing) or frees
+ * it. */
+static void chunk_done(rmq_outq_t *q, rmq_out_chunk_t *c)
+{
+    if (c->release)
+        c->release(c->arg);
+    if (q->spare || c->own.cap > SPARE_KEEP) {
+        chunk_free(c);
+        return;
+    }
+    rmq_buf_t own = c->own;
+    own.len = 0;
+    *c = (rmq_out_chunk_t){.own = own};
+    q->spare = c;
 }
 
 static void pop_head(rmq_outq_t *q)
@@ -36,13 +55,16 @@ static void pop_head(rmq_outq_t *q)
     if (q->inflight_last == c)
         q->inflight_last = NULL;
     q->head_sent = 0;
-    chunk_free(c);
+    chunk_done(q, c);
 }
 
 void rmq_outq_free(rmq_outq_t *q)
 {
     while (q->head)
         pop_head(q);
+    if (q->spare)
+        chunk_free(q->spare);
+    q->spare = NULL;
 }
 
 bool rmq_outq_empty(const rmq_outq_t *q)
@@ -52,7 +74,10 @@ bool rmq_outq_empty(const rmq_outq_t *q)
 
 static rmq_out_chunk_t *push(rmq_outq_t *q)
 {
-    rmq_out_chunk_t *c = rmq_calloc(1, sizeof(*c));
+    rmq_out_chunk_t *c = q->spare;
+    q->spare = NULL;
+    if (!c)
+        c = rmq_calloc(1, sizeof(*c));
     if (q->tail)
         q->tail->next = c;
     else

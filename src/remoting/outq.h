@@ -21,6 +21,7 @@ typedef struct rmq_outq {
     rmq_out_chunk_t *head, *tail;
     rmq_out_chunk_t *inflight_last; /* last chunk of the uv_write in flight, or NULL */
     size_t head_sent;               /* bytes of head already written */
+    rmq_out_chunk_t *spare;         /* a written chunk kept with its buffer for the next */
 } rmq_outq_t;
 
 void rmq_outq_init(rmq_outq_t *q);
