@@ -16,22 +16,28 @@
 #include "remoting/json_scan.h"
 #include "rocketmq/error.h"
 
+/* A string literal without its terminating NUL (no strlen per call). */
+#define APPEND_LIT(out, lit) rmq_buf_append((out), (lit), sizeof(lit) - 1)
+
 /* Appends "name":v, (name is a literal without escapes). */
-static void append_int(rmq_buf_t *out, const char *name, int64_t v)
-{
-    rmq_buf_append_u8(out, '"');
-    rmq_buf_append_str(out, name);
-    rmq_buf_append(out, "\":", 2);
-    rmq_buf_append_i64(out, v);
-    rmq_buf_append_u8(out, ',');
-}
+#define APPEND_INT(out, name, v)                                                                   \
+    do {                                                                                           \
+        APPEND_LIT(out, "\"" name "\":");                                                          \
+        rmq_buf_append_i64(out, v);                                                                \
+        rmq_buf_append_u8(out, ',');                                                               \
+    } while (0)
 
 int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
 {
+    /* One reservation for the usual header: the fixed parts and the fields. */
+    size_t need = 160;
+    for (size_t i = 0; i < cmd->ext.n; i++)
+        need += cmd->ext.kv[i].klen + cmd->ext.kv[i].vlen + 6;
+    rmq_buf_reserve(out, need);
     rmq_buf_append_u8(out, '{');
-    append_int(out, "code", cmd->code);
+    APPEND_INT(out, "code", cmd->code);
     if (cmd->ext.n > 0) {
-        rmq_buf_append_str(out, "\"extFields\":{");
+        APPEND_LIT(out, "\"extFields\":{");
         for (size_t i = 0; i < cmd->ext.n; i++) {
             const rmq_ext_kv_t *kv = &cmd->ext.kv[i];
             if (i)
@@ -40,20 +46,19 @@ int rmq_header_json_encode(const rmq_cmd_t *cmd, rmq_buf_t *out)
             rmq_buf_append_u8(out, ':');
             rmq_buf_append_json_str(out, kv->value, kv->vlen);
         }
-        rmq_buf_append_str(out, "},");
+        APPEND_LIT(out, "},");
     }
-    append_int(out, "flag", cmd->flag);
-    rmq_buf_append_str(out, "\"language\":\"");
+    APPEND_INT(out, "flag", cmd->flag);
+    APPEND_LIT(out, "\"language\":\"");
     rmq_buf_append_str(out, rmq_language_name(cmd->language));
-    rmq_buf_append(out, "\",", 2);
-    append_int(out, "opaque", cmd->opaque);
+    APPEND_LIT(out, "\",");
+    APPEND_INT(out, "opaque", cmd->opaque);
     if (cmd->remark) {
-        rmq_buf_append_str(out, "\"remark\":");
+        APPEND_LIT(out, "\"remark\":");
         rmq_buf_append_json_str(out, cmd->remark, strlen(cmd->remark));
         rmq_buf_append_u8(out, ',');
     }
-    rmq_buf_append_str(out, "\"serializeTypeCurrentRPC\":\"JSON\",");
-    rmq_buf_append_str(out, "\"version\":");
+    APPEND_LIT(out, "\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
     rmq_buf_append_i64(out, cmd->version);
     rmq_buf_append_u8(out, '}');
     return 0;
