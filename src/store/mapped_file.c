@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/errmsg.h"
@@ -41,6 +42,21 @@ static int map_fd(int fd, size_t size, uint8_t **base)
     return 0;
 }
 
+/* A preallocated file (a commit-log segment) is refused unless the file
+ * system keeps RMQ_ALLOC_HEADROOM free after it: the consume queues and the
+ * index of messages already acknowledged still need room to grow (in
+ * RMQ_RESERVE_CHUNK steps), and must not lose a race for the last blocks
+ * to the next segment, which would leave those messages unreadable until
+ * space is freed.  Where statvfs cannot tell, the allocation decides. */
+static bool leaves_headroom(int fd, size_t size)
+{
+    struct statvfs sv;
+    if (fstatvfs(fd, &sv) != 0)
+        return true;
+    uint64_t avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    return avail >= (uint64_t)size + RMQ_ALLOC_HEADROOM;
+}
+
 int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool preallocate,
                            rmq_mapped_file_t **out, char *err, size_t errlen)
 {
@@ -64,7 +80,8 @@ int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool pre
         return ROCKETMQ_ERR__IO;
     }
     /* posix_fallocate returns the error instead of setting errno. */
-    int rc = preallocate ? posix_fallocate(fd, 0, (off_t)size)
+    int rc = preallocate ? (leaves_headroom(fd, size) ? posix_fallocate(fd, 0, (off_t)size)
+                                                      : ENOSPC)
                          : (ftruncate(fd, (off_t)size) == 0 ? 0 : errno);
     uint8_t *base = NULL;
     if (rc == 0 && map_fd(fd, size, &base) != 0)

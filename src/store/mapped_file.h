@@ -28,6 +28,8 @@
 #define RMQ_OS_PAGE_SIZE 4096
 /* Blocks of a sparse file are reserved this far ahead of the writer. */
 #define RMQ_RESERVE_CHUNK (64 * 1024)
+/* Free space a new preallocated file must leave (see rmq_mapped_file_create). */
+#define RMQ_ALLOC_HEADROOM (4 * RMQ_RESERVE_CHUNK)
 
 typedef struct rmq_mapped_file {
     char *path;
