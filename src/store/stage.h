@@ -1,6 +1,7 @@
 /* The commit log's staging ring (Apache RocketMQ's transientStorePoolEnable:
  * TransientStorePool + CommitRealTimeService).  With ASYNC_FLUSH appends are
- * copied into a ring of memory that stays mapped and faulted in, and a commit
+ * copied into a ring of memory that stays mapped (faulted in after its first
+ * lap), and a commit
  * thread writes them to the segment files with pwrite.  Two things are
  * gained: the appending thread never takes a page fault (with mmap every new
  * page of a segment costs one, plus the kernel zeroing the page first), and
@@ -14,9 +15,11 @@
  *
  * SYNC_FLUSH uses the ring too, without a thread of its own: the group-commit
  * thread drains it (one pwrite for every put since the last flush) right
- * before each fdatasync.  Nothing changes for durability there, as a put is
- * only answered after the fdatasync; a put costs a memcpy instead of a
- * system call under the append lock.
+ * before each fdatasync.  A put that waits for the flush (the default) is
+ * answered after the fdatasync as before; one sent with WAIT=false is
+ * answered once staged, and reaches the file with the next group commit,
+ * which its put wakes at once.  A put costs a memcpy instead of a system
+ * call under the append lock.
  *
  * The ring is addressed by commit-log offset modulo its size and mapped
  * twice in a row, so any range of up to its size is contiguous in memory. */
