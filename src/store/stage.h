@@ -1,11 +1,11 @@
 /* The commit log's staging ring (Apache RocketMQ's transientStorePoolEnable:
  * TransientStorePool + CommitRealTimeService).  With ASYNC_FLUSH appends are
  * copied into a ring of memory that stays mapped (faulted in after its first
- * lap), and a commit
- * thread writes them to the segment files with pwrite.  Two things are
- * gained: the appending thread never takes a page fault (with mmap every new
- * page of a segment costs one, plus the kernel zeroing the page first), and
- * the copy into the page cache runs on another CPU while appends continue.
+ * lap), and a commit thread writes them to the segment files with pwrite.
+ * Two things are gained: the appending thread never takes a page fault (with
+ * mmap every new page of a segment costs one, plus the kernel zeroing the
+ * page first), and the copy into the page cache runs on another CPU while
+ * appends continue.
  *
  * What readers see: only what the commit thread has written (a segment's
  * `wrote`), always at a record boundary.  What a crash of the process loses:
