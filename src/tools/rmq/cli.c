@@ -250,6 +250,40 @@ int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
     }
 }
 
+int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
+                       size_t n)
+{
+    char shortopts[64] = "";
+    cli_opt_t longopts[16];
+    size_t k = 0, len = 0;
+    for (; k < n && k < 15 && len + 3 < sizeof(shortopts); k++) {
+        shortopts[len++] = opts[k].c;
+        shortopts[len++] = ':';
+        longopts[k] = (cli_opt_t){opts[k].name, 1, opts[k].c};
+        *opts[k].value = NULL;
+    }
+    shortopts[len] = '\0';
+    longopts[k] = (cli_opt_t){NULL, 0, 0};
+    const char *arg;
+    int c;
+    while ((c = cli_getopt(cli, argc, argv, shortopts, longopts, &arg)) != -1) {
+        if (c == 'h')
+            return cli_help(cli);
+        size_t i = 0;
+        while (i < k && opts[i].c != c)
+            i++;
+        if (i == k)
+            return RMQ_EXIT_USAGE; /* '?': the message is printed */
+        *opts[i].value = arg;
+    }
+    if (cli_no_operands(cli, argc, argv) != 0)
+        return RMQ_EXIT_USAGE;
+    for (size_t i = 0; i < k; i++)
+        if (opts[i].required && (!*opts[i].value || !**opts[i].value))
+            return cli_usage(cli, "-%c %s is required", opts[i].c, opts[i].required);
+    return -1;
+}
+
 int cli_optind(void)
 {
     return optind;

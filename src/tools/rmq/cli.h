@@ -82,6 +82,21 @@ int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
 /* Index of the first non-option argument after cli_getopt returned -1. */
 int cli_optind(void);
 
+/* One string option of a subcommand whose options are all strings:
+ * -c / --name VALUE into *value; `required` names the value for the usage
+ * error ("TOPIC": "-t TOPIC is required"), NULL for an optional one. */
+typedef struct cli_str_opt {
+    char c;
+    const char *name;
+    const char **value;
+    const char *required;
+} cli_str_opt_t;
+/* The whole parse of such a subcommand: the options (help, bad options),
+ * no operands, the required ones present and non-empty.  -1 to go on,
+ * otherwise the exit status to return. */
+int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
+                       size_t n);
+
 /* 0 when the name server knows topic; otherwise the one-line failure
  * ("topic T does not exist", or why the name server could not be asked):
  * a consumer of an unknown topic would wait for nothing. */

@@ -439,23 +439,14 @@ static json_t *kv_to_json(const rmq_map_t *kv)
 
 static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"brokerAddr", 1, 'b'},
-        {"clusterName", 1, 'c'},
-        {NULL, 0, 0},
+    const char *broker, *cluster;
+    const cli_str_opt_t opts[] = {
+        {'b', "brokerAddr", &broker, NULL},
+        {'c', "clusterName", &cluster, NULL},
     };
-    const char *broker = NULL, *cluster = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "b:c:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 'b': broker = arg; break;
-        case 'c': cluster = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     if (!broker && !cluster)
         return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
     rmq_admin_t *a = cli_admin(cli);
@@ -555,23 +546,14 @@ static int show_broker_config(rmq_cli_t *cli, rmq_admin_t *a, const char *addr,
 
 static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"brokerAddr", 1, 'b'},
-        {"clusterName", 1, 'c'},
-        {NULL, 0, 0},
+    const char *broker, *cluster;
+    const cli_str_opt_t opts[] = {
+        {'b', "brokerAddr", &broker, NULL},
+        {'c', "clusterName", &cluster, NULL},
     };
-    const char *broker = NULL, *cluster = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "b:c:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 'b': broker = arg; break;
-        case 'c': cluster = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     if (!broker && !cluster)
         return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
     rmq_admin_t *a = cli_admin(cli);
@@ -632,23 +614,13 @@ static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
 
 static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"brokerName", 1, 'b'},
-        {NULL, 0, 0},
+    const char *broker;
+    const cli_str_opt_t opts[] = {
+        {'b', "brokerName", &broker, "BROKER_NAME"},
     };
-    const char *broker = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "b:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 'b': broker = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
-    if (!broker || !*broker)
-        return cli_usage(cli, "-b BROKER_NAME is required");
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;

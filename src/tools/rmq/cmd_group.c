@@ -736,26 +736,14 @@ static int cmd_consumer_progress(rmq_cli_t *cli, int argc, char **argv)
 
 static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t opts[] = {
-        {"consumerGroup", 1, 'g'},
-        {"brokerAddr", 1, 'b'},
-        {NULL, 0, 0},
+    const char *group, *broker;
+    const cli_str_opt_t opts[] = {
+        {'g', "consumerGroup", &group, "GROUP"},
+        {'b', "brokerAddr", &broker, NULL},
     };
-    const char *group = NULL, *broker = NULL, *v;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "g:b:", opts, &v)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case '?': return RMQ_EXIT_USAGE;
-        case 'g': group = v; break;
-        case 'b': broker = v; break;
-        default: return cli_usage(cli, "unexpected option");
-        }
-    }
-    if (cli_no_operands(cli, argc, argv))
-        return RMQ_EXIT_USAGE;
-    if (!group || !*group)
-        return cli_usage(cli, "-g GROUP is required");
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
@@ -829,24 +817,14 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
 
 static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t opts[] = {
-        {"producerGroup", 1, 'g'},
-        {"topic", 1, 't'},
-        {NULL, 0, 0},
+    const char *group, *topic;
+    const cli_str_opt_t opts[] = {
+        {'g', "producerGroup", &group, NULL},
+        {'t', "topic", &topic, NULL},
     };
-    const char *group = NULL, *topic = NULL, *v;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "g:t:", opts, &v)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case '?': return RMQ_EXIT_USAGE;
-        case 'g': group = v; break;
-        case 't': topic = v; break;
-        default: return cli_usage(cli, "unexpected option");
-        }
-    }
-    if (cli_no_operands(cli, argc, argv))
-        return RMQ_EXIT_USAGE;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     if (!group || !*group || !topic || !*topic)
         return cli_usage(cli, "-g PRODUCER_GROUP and -t TOPIC are required");
     rmq_admin_t *a = cli_admin(cli);

@@ -333,27 +333,14 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
 
 static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"topic", 1, 't'},
-        {"clusterName", 1, 'c'},
-        {NULL, 0, 0},
+    const char *topic, *cluster;
+    const cli_str_opt_t opts[] = {
+        {'t', "topic", &topic, "TOPIC"},
+        {'c', "clusterName", &cluster, "CLUSTER"},
     };
-    const char *topic = NULL, *cluster = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "t:c:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 't': topic = arg; break;
-        case 'c': cluster = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
-    if (!topic || !*topic)
-        return cli_usage(cli, "-t TOPIC is required");
-    if (!cluster || !*cluster)
-        return cli_usage(cli, "-c CLUSTER is required");
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
@@ -665,23 +652,13 @@ static void human_time(int64_t ms, char *out, size_t n)
 
 static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"topic", 1, 't'},
-        {NULL, 0, 0},
+    const char *topic;
+    const cli_str_opt_t opts[] = {
+        {'t', "topic", &topic, "TOPIC"},
     };
-    const char *topic = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "t:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 't': topic = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
-    if (!topic || !*topic)
-        return cli_usage(cli, "-t TOPIC is required");
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
@@ -761,23 +738,13 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
 
 static int cmd_topic_cluster_list(rmq_cli_t *cli, int argc, char **argv)
 {
-    static const cli_opt_t longopts[] = {
-        {"topic", 1, 't'},
-        {NULL, 0, 0},
+    const char *topic;
+    const cli_str_opt_t opts[] = {
+        {'t', "topic", &topic, "TOPIC"},
     };
-    const char *topic = NULL, *arg;
-    int c;
-    while ((c = cli_getopt(cli, argc, argv, "t:", longopts, &arg)) != -1) {
-        switch (c) {
-        case 'h': return cli_help(cli);
-        case 't': topic = arg; break;
-        default: return RMQ_EXIT_USAGE;
-        }
-    }
-    if (cli_no_operands(cli, argc, argv) != 0)
-        return RMQ_EXIT_USAGE;
-    if (!topic || !*topic)
-        return cli_usage(cli, "-t TOPIC is required");
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    if (parsed >= 0)
+        return parsed;
     rmq_admin_t *a = cli_admin(cli);
     if (!a)
         return RMQ_EXIT_FAIL;
