@@ -1120,3 +1120,24 @@ void it_exec_free(it_exec_t *r)
     free(r->err);
     memset(r, 0, sizeof(*r));
 }
+
+void it_rmq_exec(it_exec_t *r, const char *const *args, int timeout_ms)
+{
+    const char *bin = getenv("RMQ_TOOL_BIN");
+    if (!bin || !*bin) {
+        fprintf(stderr, "harness: RMQ_TOOL_BIN is not set\n");
+        abort();
+    }
+    const char *argv[IT_RMQ_MAX_ARGS + 2];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (size_t i = 0; args[i]; i++) {
+        if (n > IT_RMQ_MAX_ARGS) {
+            fprintf(stderr, "harness: more than %d arguments for rmq\n", IT_RMQ_MAX_ARGS);
+            abort();
+        }
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    it_exec(r, argv, timeout_ms);
+}

@@ -244,5 +244,10 @@ typedef struct it_exec {
 
 void it_exec(it_exec_t *r, const char *const *argv, int timeout_ms);
 void it_exec_free(it_exec_t *r);
+/* it_exec of the rmq binary ($RMQ_TOOL_BIN) with args (NULL-terminated, the
+ * subcommand and its flags); aborts the test when RMQ_TOOL_BIN is not set or
+ * there are more than IT_RMQ_MAX_ARGS args. */
+#define IT_RMQ_MAX_ARGS 48
+void it_rmq_exec(it_exec_t *r, const char *const *args, int timeout_ms);
 
 #endif

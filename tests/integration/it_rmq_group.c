@@ -88,17 +88,8 @@ static void run_free(run_t *r)
  * status. */
 static void run_argv(run_t *r, const char *const *args)
 {
-    const char *bin = getenv("RMQ_TOOL_BIN");
-    if (!bin || !*bin)
-        fail_msg("RMQ_TOOL_BIN is not set");
-    const char *argv[MAX_ARGS + 2];
-    size_t argc = 0;
-    argv[argc++] = bin;
-    for (size_t i = 0; args[i] && argc <= MAX_ARGS; i++)
-        argv[argc++] = args[i];
-    argv[argc] = NULL;
     it_exec_t x;
-    it_exec(&x, argv, RUN_TIMEOUT_MS);
+    it_rmq_exec(&x, args, RUN_TIMEOUT_MS);
     r->out = x.out;
     r->err = x.err;
     r->rc = x.killed ? -1 : x.status >= 128 ? -1 : x.status;

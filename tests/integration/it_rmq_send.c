@@ -67,20 +67,8 @@ static void run_free(run_t *r)
  * binary comes first) for up to timeout_ms, capturing both outputs. */
 static void run_rmq_v(run_t *r, int timeout_ms, const char *const *args)
 {
-    const char *bin = getenv("RMQ_TOOL_BIN");
-    if (!bin)
-        fail_msg("RMQ_TOOL_BIN is not set");
-    const char *argv[MAX_ARGS + 2];
-    size_t n = 0;
-    argv[n++] = bin;
-    for (size_t i = 0; args[i]; i++) {
-        if (n > MAX_ARGS)
-            fail_msg("more than %d arguments", MAX_ARGS);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
     it_exec_t x;
-    it_exec(&x, argv, timeout_ms);
+    it_rmq_exec(&x, args, timeout_ms);
     r->out = x.out;
     r->err = x.err;
     r->ms = x.ms;
