@@ -10,6 +10,7 @@
 
 #include "base/mem.h"
 #include "base/num.h"
+#include "protocol/pull_headers.h"
 #include "remoting/client.h"
 
 rmq_admin_t *cli_admin(rmq_cli_t *cli)
@@ -251,7 +252,7 @@ int cli_getopt(rmq_cli_t *cli, int argc, char **argv, const char *shortopts,
 }
 
 int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
-                       size_t n)
+                       size_t n, rmq_admin_t **admin)
 {
     char shortopts[64] = "";
     cli_opt_t longopts[16];
@@ -281,7 +282,25 @@ int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_
     for (size_t i = 0; i < k; i++)
         if (opts[i].required && (!*opts[i].value || !**opts[i].value))
             return cli_usage(cli, "-%c %s is required", opts[i].c, opts[i].required);
-    return -1;
+    if (!admin)
+        return -1;
+    *admin = cli_admin(cli);
+    return *admin ? -1 : RMQ_EXIT_FAIL;
+}
+
+int cli_broker_offset(rmq_admin_t *a, const char *addr, rmq_cmd_t *req, int64_t *out, char *err,
+                      size_t errlen)
+{
+    rmq_cmd_t *resp = NULL;
+    int rc = rmq_admin_broker_ok(a, addr, req, &resp, err, errlen);
+    if (rc != 0)
+        return rc;
+    rmq_offset_resp_t rh;
+    rc = rmq_header_decode(&rmq_get_max_offset_resp_desc, &resp->ext, &rh, err, errlen);
+    rmq_cmd_free(resp);
+    if (rc == 0)
+        *out = rh.offset;
+    return rc;
 }
 
 int cli_optind(void)

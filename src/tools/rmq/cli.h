@@ -91,11 +91,16 @@ typedef struct cli_str_opt {
     const char **value;
     const char *required;
 } cli_str_opt_t;
-/* The whole parse of such a subcommand: the options (help, bad options),
- * no operands, the required ones present and non-empty.  -1 to go on,
- * otherwise the exit status to return. */
+/* The start of such a subcommand: the options (help, bad options), no
+ * operands, the required ones present and non-empty, then the admin client
+ * into *admin (admin NULL: the caller checks more first and connects
+ * itself).  -1 to go on, otherwise the exit status to return. */
 int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
-                       size_t n);
+                       size_t n, rmq_admin_t **admin);
+/* One offset request (GET_MIN/MAX_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP;
+ * consumed) to the broker at addr: 0 and *out, or the error in err. */
+int cli_broker_offset(rmq_admin_t *a, const char *addr, rmq_cmd_t *req, int64_t *out, char *err,
+                      size_t errlen);
 
 /* 0 when the name server knows topic; otherwise the one-line failure
  * ("topic T does not exist", or why the name server could not be asked):

@@ -444,7 +444,7 @@ static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
         {'b', "brokerAddr", &broker, NULL},
         {'c', "clusterName", &cluster, NULL},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL);
     if (parsed >= 0)
         return parsed;
     if (!broker && !cluster)
@@ -551,7 +551,7 @@ static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
         {'b', "brokerAddr", &broker, NULL},
         {'c', "clusterName", &cluster, NULL},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL);
     if (parsed >= 0)
         return parsed;
     if (!broker && !cluster)
@@ -618,12 +618,10 @@ static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
     const cli_str_opt_t opts[] = {
         {'b', "brokerName", &broker, "BROKER_NAME"},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    rmq_admin_t *a;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
     if (parsed >= 0)
         return parsed;
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
     char **ns = NULL;
     size_t nns = cli_namesrv_list(cli, &ns);
     int status = RMQ_EXIT_OK;

@@ -741,12 +741,10 @@ static int cmd_consumer_connection(rmq_cli_t *cli, int argc, char **argv)
         {'g', "consumerGroup", &group, "GROUP"},
         {'b', "brokerAddr", &broker, NULL},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    rmq_admin_t *a;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
     if (parsed >= 0)
         return parsed;
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
     bool have_route = false;
     if (!broker) {
@@ -822,7 +820,7 @@ static int cmd_producer_connection(rmq_cli_t *cli, int argc, char **argv)
         {'g', "producerGroup", &group, NULL},
         {'t', "topic", &topic, NULL},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL);
     if (parsed >= 0)
         return parsed;
     if (!group || !*group || !topic || !*topic)
@@ -949,16 +947,7 @@ static int queue_offset(rmq_admin_t *a, const char *addr, const char *topic, int
         req = rmq_cmd_new_request(RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP);
         rmq_header_encode(&rmq_search_offset_req_desc, &h, &req->ext);
     }
-    rmq_cmd_t *resp = NULL;
-    int rc = rmq_admin_broker_ok(a, addr, req, &resp, err, errlen);
-    if (rc != 0)
-        return rc;
-    rmq_offset_resp_t rh;
-    rc = rmq_header_decode(&rmq_search_offset_resp_desc, &resp->ext, &rh, err, errlen);
-    rmq_cmd_free(resp);
-    if (rc == 0)
-        *out = rh.offset;
-    return rc;
+    return cli_broker_offset(a, addr, req, out, err, errlen);
 }
 
 /* resetOffsetConsumeOffset: the offset at timestamp, written when forced or

@@ -309,16 +309,7 @@ static int queue_offset(rmq_admin_t *a, const char *addr, const rocketmq_message
                                            : &rmq_get_max_offset_req_desc,
                           &h, &req->ext);
     }
-    rmq_cmd_t *resp = NULL;
-    int rc = rmq_admin_broker_ok(a, addr, req, &resp, err, errlen);
-    if (rc != 0)
-        return rc;
-    rmq_offset_resp_t rh;
-    rc = rmq_header_decode(&rmq_get_max_offset_resp_desc, &resp->ext, &rh, err, errlen);
-    rmq_cmd_free(resp);
-    if (rc == 0)
-        *out = rh.offset;
-    return rc;
+    return cli_broker_offset(a, addr, req, out, err, errlen);
 }
 
 /* Tags of a subscription expression: "*" / "" (everything) or "A || B". */

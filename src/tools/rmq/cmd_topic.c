@@ -338,12 +338,10 @@ static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
         {'t', "topic", &topic, "TOPIC"},
         {'c', "clusterName", &cluster, "CLUSTER"},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    rmq_admin_t *a;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
     if (parsed >= 0)
         return parsed;
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
 
     char err[ERRLEN];
     char **addrs = NULL;
@@ -656,12 +654,10 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
     const cli_str_opt_t opts[] = {
         {'t', "topic", &topic, "TOPIC"},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    rmq_admin_t *a;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
     if (parsed >= 0)
         return parsed;
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
     rmq_topic_route_t route;
     if (cli_topic_route(cli, a, topic, &route) != 0)
         return RMQ_EXIT_FAIL;
@@ -742,12 +738,10 @@ static int cmd_topic_cluster_list(rmq_cli_t *cli, int argc, char **argv)
     const cli_str_opt_t opts[] = {
         {'t', "topic", &topic, "TOPIC"},
     };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
+    rmq_admin_t *a;
+    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
     if (parsed >= 0)
         return parsed;
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
     char err[ERRLEN];
     rmq_cluster_info_t ci;
     if (rmq_admin_cluster_info(a, &ci, err, sizeof(err)) != 0)
