@@ -288,6 +288,27 @@ int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_
     return *admin ? -1 : RMQ_EXIT_FAIL;
 }
 
+int cli_target_addrs(rmq_cli_t *cli, rmq_admin_t *a, const char *broker, const char *cluster,
+                     bool need_one, char ***addrs, size_t *n)
+{
+    *addrs = NULL;
+    *n = 0;
+    if (broker) {
+        *addrs = rmq_malloc(sizeof(char *));
+        (*addrs)[(*n)++] = rmq_strdup(broker);
+        return 0;
+    }
+    char err[512];
+    if (rmq_admin_master_addrs(a, cluster, addrs, n, err, sizeof(err)) != 0)
+        return cli_fail(cli, "%s", cli_first_line(err));
+    if (need_one && *n == 0) {
+        cli_strv_free(*addrs, *n);
+        *addrs = NULL;
+        return cli_fail(cli, "cluster %s has no master broker", cluster);
+    }
+    return 0;
+}
+
 int cli_broker_offset(rmq_admin_t *a, const char *addr, rmq_cmd_t *req, int64_t *out, char *err,
                       size_t errlen)
 {

@@ -97,6 +97,11 @@ typedef struct cli_str_opt {
  * itself).  -1 to go on, otherwise the exit status to return. */
 int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
                        size_t n, rmq_admin_t **admin);
+/* The brokers an admin write goes to: broker (-b) alone, or the masters of
+ * cluster (-c).  0 and *addrs (cli_strv_free), or the one-line failure and
+ * RMQ_EXIT_FAIL; with need_one, a cluster without a master is a failure. */
+int cli_target_addrs(rmq_cli_t *cli, rmq_admin_t *a, const char *broker, const char *cluster,
+                     bool need_one, char ***addrs, size_t *n);
 /* One offset request (GET_MIN/MAX_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP;
  * consumed) to the broker at addr: 0 and *out, or the error in err. */
 int cli_broker_offset(rmq_admin_t *a, const char *addr, rmq_cmd_t *req, int64_t *out, char *err,

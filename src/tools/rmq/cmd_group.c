@@ -191,19 +191,10 @@ static int cmd_update_sub_group(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     char err[512];
-    char **addrs = NULL;
-    size_t naddrs = 0;
-    if (broker) {
-        addrs = rmq_malloc(sizeof(char *));
-        addrs[0] = rmq_strdup(broker);
-        naddrs = 1;
-    } else {
-        int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
-        if (rc != 0)
-            return cli_fail(cli, "%s", err);
-        if (naddrs == 0)
-            return cli_fail(cli, "cluster %s has no master broker", cluster);
-    }
+    char **addrs;
+    size_t naddrs;
+    if (cli_target_addrs(cli, a, broker, cluster, true, &addrs, &naddrs) != 0)
+        return RMQ_EXIT_FAIL;
     json_t *cfg = subgroup_json(&g);
     char *body = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *done = json_array();
@@ -330,17 +321,10 @@ static int cmd_delete_sub_group(rmq_cli_t *cli, int argc, char **argv)
     if (!a)
         return RMQ_EXIT_FAIL;
     char err[512];
-    char **addrs = NULL;
-    size_t naddrs = 0;
-    if (broker) {
-        addrs = rmq_malloc(sizeof(char *));
-        addrs[0] = rmq_strdup(broker);
-        naddrs = 1;
-    } else {
-        int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
-        if (rc != 0)
-            return cli_fail(cli, "%s", err);
-    }
+    char **addrs;
+    size_t naddrs;
+    if (cli_target_addrs(cli, a, broker, cluster, false, &addrs, &naddrs) != 0)
+        return RMQ_EXIT_FAIL;
     json_t *brokers = json_array(), *topics = json_array();
     int ret = RMQ_EXIT_OK;
     for (size_t i = 0; i < naddrs && ret == RMQ_EXIT_OK; i++) {

@@ -233,17 +233,10 @@ static int cmd_update_topic(rmq_cli_t *cli, int argc, char **argv)
         return RMQ_EXIT_FAIL;
 
     char err[ERRLEN];
-    char **addrs = NULL;
-    size_t naddrs = 0;
-    if (broker) {
-        addrs = rmq_calloc(1, sizeof(char *));
-        addrs[naddrs++] = rmq_strdup(broker);
-    } else if ((rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err))) != 0) {
-        return cli_fail(cli, "%s", cli_first_line(err));
-    } else if (naddrs == 0) {
-        cli_strv_free(addrs, naddrs);
-        return cli_fail(cli, "cluster %s has no master broker", cluster);
-    }
+    char **addrs;
+    size_t naddrs;
+    if (cli_target_addrs(cli, a, broker, cluster, true, &addrs, &naddrs) != 0)
+        return RMQ_EXIT_FAIL;
 
     /* TopicSysFlag.buildSysFlag(unit, hasUnitSub) */
     int32_t sysflag = (unit ? 0x1 : 0) | (unit_sub ? 0x2 : 0);
@@ -344,11 +337,11 @@ static int cmd_delete_topic(rmq_cli_t *cli, int argc, char **argv)
         return parsed;
 
     char err[ERRLEN];
-    char **addrs = NULL;
-    size_t naddrs = 0;
-    int rc = rmq_admin_master_addrs(a, cluster, &addrs, &naddrs, err, sizeof(err));
-    if (rc != 0)
-        return cli_fail(cli, "%s", cli_first_line(err));
+    char **addrs;
+    size_t naddrs;
+    if (cli_target_addrs(cli, a, NULL, cluster, false, &addrs, &naddrs) != 0)
+        return RMQ_EXIT_FAIL;
+    int rc = 0;
     json_t *jbrokers = json_array(), *jns = json_array();
     for (size_t i = 0; i < naddrs && rc == 0; i++) {
         rmq_cmd_t *req = rmq_cmd_new_request(RMQ_REQ_DELETE_TOPIC_IN_BROKER);
