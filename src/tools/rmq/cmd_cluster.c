@@ -437,21 +437,32 @@ static json_t *kv_to_json(const rmq_map_t *kv)
     return o;
 }
 
-static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
+/* The options of brokerStatus and getBrokerConfig: -b BROKER_ADDR or -c
+ * CLUSTER (-b wins when both are given, as in mqadmin).  -1 to go on with
+ * the admin client in *a, otherwise the exit status. */
+static int broker_or_cluster(rmq_cli_t *cli, int argc, char **argv, const char **broker,
+                             const char **cluster, rmq_admin_t **a)
 {
-    const char *broker, *cluster;
     const cli_str_opt_t opts[] = {
-        {'b', "brokerAddr", &broker, NULL},
-        {'c', "clusterName", &cluster, NULL},
+        {'b', "brokerAddr", broker, NULL},
+        {'c', "clusterName", cluster, NULL},
     };
     int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL);
     if (parsed >= 0)
         return parsed;
-    if (!broker && !cluster)
+    if (!*broker && !*cluster)
         return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
+    *a = cli_admin(cli);
+    return *a ? -1 : RMQ_EXIT_FAIL;
+}
+
+static int cmd_broker_status(rmq_cli_t *cli, int argc, char **argv)
+{
+    const char *broker, *cluster;
+    rmq_admin_t *a;
+    int parsed = broker_or_cluster(cli, argc, argv, &broker, &cluster, &a);
+    if (parsed >= 0)
+        return parsed;
     char err[ERRLEN];
     if (broker) { /* -b wins, as in mqadmin */
         rmq_map_t *kv = NULL;
@@ -547,18 +558,10 @@ static int show_broker_config(rmq_cli_t *cli, rmq_admin_t *a, const char *addr,
 static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
 {
     const char *broker, *cluster;
-    const cli_str_opt_t opts[] = {
-        {'b', "brokerAddr", &broker, NULL},
-        {'c', "clusterName", &cluster, NULL},
-    };
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL);
+    rmq_admin_t *a;
+    int parsed = broker_or_cluster(cli, argc, argv, &broker, &cluster, &a);
     if (parsed >= 0)
         return parsed;
-    if (!broker && !cluster)
-        return cli_usage(cli, "give -b BROKER_ADDR or -c CLUSTER");
-    rmq_admin_t *a = cli_admin(cli);
-    if (!a)
-        return RMQ_EXIT_FAIL;
     json_t *out = json_object();
     int status = RMQ_EXIT_OK;
     char banner[512];
