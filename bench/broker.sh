@@ -65,35 +65,13 @@ TMP=$(mktemp -d "$DIR/rmq-broker-sh-XXXXXX")
 PIDS=()
 export RMQ_LOG_LEVEL=${RMQ_LOG_LEVEL:-warn}
 
-# is_running PID: PID is one of this script's background jobs and still runs
-# (the job table, not /proc: a reused PID is never mistaken for ours).
-is_running() {
-    jobs -pr | grep -qx "$1"
-}
-
-# shellcheck disable=SC2317 # reached through the EXIT trap
-# stop_pid PID: SIGTERM, up to 10 s to exit, then SIGKILL.
-stop_pid() {
-    local pid=$1 i
-    is_running "$pid" || return 0
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-        is_running "$pid" || break
-        sleep 0.05
-    done
-    if is_running "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
+# shellcheck source-path=SCRIPTDIR source=procs.sh
+source "$(dirname "$0")/procs.sh"
 
 # shellcheck disable=SC2317 # reached through the EXIT trap
 # Stops what this script started, newest first, and removes its scratch dir.
 cleanup() {
-    local i
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PIDS[i]}"
-    done
+    stop_all
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -33,36 +33,14 @@ done
 TMP=$(mktemp -d)
 PIDS=()
 
-# is_running PID: PID is one of this script's background jobs and still runs.
-# Asking the job table (not /proc) means a PID reused by an unrelated
-# process after ours exited is never mistaken for ours.
-is_running() {
-    jobs -pr | grep -qx "$1"
-}
-
-# shellcheck disable=SC2317 # reached through the EXIT trap
-# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL.
-stop_pid() {
-    local pid=$1 i
-    is_running "$pid" || return 0
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        is_running "$pid" || break
-        sleep 0.05
-    done
-    if is_running "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
+STOP_TIMEOUT_S=5
+# shellcheck source-path=SCRIPTDIR source=procs.sh
+source "$(dirname "$0")/procs.sh"
 
 # shellcheck disable=SC2317 # reached through the EXIT trap
 # Stops only what this script started, then removes its scratch directory.
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
+    stop_all
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -102,38 +102,8 @@ fi
 TMP=$(mktemp -d "$DIR/rmq-peers-sh-XXXXXX")
 PIDS=()
 
-# is_running PID: PID is one of this script's background jobs and still runs.
-# Asking the job table (not /proc) means a PID reused by an unrelated
-# process after ours exited is never mistaken for ours.
-is_running() {
-    jobs -pr | grep -qx "$1"
-}
-
-# shellcheck disable=SC2317 # reached through the EXIT trap
-# stop_pid PID: SIGTERM, up to STOP_TIMEOUT_S to exit, then SIGKILL.
-stop_pid() {
-    local pid=$1 i
-    is_running "$pid" || return 0
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT_S * 20; i++)); do
-        is_running "$pid" || break
-        sleep 0.05
-    done
-    if is_running "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317 # reached through the EXIT trap
-# stop_all: stops what this script started, newest first.
-stop_all() {
-    local i
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        stop_pid "${PIDS[i]}"
-    done
-    PIDS=()
-}
+# shellcheck source-path=SCRIPTDIR source=procs.sh
+source "$(dirname "$0")/procs.sh"
 
 # shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
