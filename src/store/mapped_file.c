@@ -242,7 +242,21 @@ void rmq_mapped_file_publish(rmq_mapped_file_t *mf, int64_t pos)
     atomic_store_explicit(&mf->wrote, pos, memory_order_release);
 }
 
-int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages)
+/* The whole pages of [from, to) leave the page tables of this process (the
+ * page cache keeps them, dirty ones marked dirty).  Writeback of a page
+ * still mapped writable has to write-protect it, one TLB shootdown to the
+ * other CPU per page, which interrupts the writer there; a range already
+ * unmapped costs one shootdown for all of it.  The page holding `to` stays:
+ * the writer is still filling it. */
+static void unmap_range(rmq_mapped_file_t *mf, int64_t from, int64_t to)
+{
+    int64_t a = from / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
+    int64_t b = to / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
+    if (b > a)
+        (void)madvise(mf->base + a, (size_t)(b - a), MADV_DONTNEED);
+}
+
+int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages, bool unmap)
 {
     int64_t wrote = rmq_mapped_file_wrote(mf);
     int64_t flushed = atomic_load(&mf->flushed);
@@ -256,6 +270,8 @@ int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages)
      * whether dirtied through the mapping or by pwrite, but msync also walks
      * the mappings under the address-space lock, which measured a quarter
      * slower per group commit on this project's machine. */
+    if (unmap)
+        unmap_range(mf, flushed, wrote);
     if (fdatasync(mf->fd) != 0) {
         RMQ_LOGE("store", "fdatasync of %s failed: %s", mf->path, strerror(errno));
         return ROCKETMQ_ERR__IO;

@@ -118,8 +118,10 @@ void rmq_mapped_file_set_staged(rmq_mapped_file_t *mf, int64_t staged, int64_t a
 void rmq_mapped_file_publish(rmq_mapped_file_t *mf, int64_t pos);
 
 /* fdatasync of [flushed, wrote) when at least least_pages pages are dirty, or any
- * dirty byte with least_pages 0, or always once the file is full.  Returns 0
- * (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
-int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages);
+ * dirty byte with least_pages 0, or always once the file is full.  With
+ * unmap (a file written through its mapping) the pages to flush are first
+ * dropped from this process's page tables; readers fault them in again from
+ * the page cache.  Returns 0 (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
+int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages, bool unmap);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,35 +190,102 @@ rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_of
     return mf;
 }
 
+void rmq_mq_warm_window(rmq_mapped_queue_t *q, size_t window)
+{
+    q->warm_window = window;
+    q->warm_want = -1;
+    q->warm_done = -1;
+    q->warm_kick = 0;
+}
+
+void rmq_mq_warm_kick(rmq_mapped_queue_t *q, int64_t end)
+{
+    q->warm_kick = end + RMQ_WARM_STEP;
+    if (!q->ahead_running)
+        return;
+    pthread_mutex_lock(&q->ahead_lock);
+    q->warm_want = end + (int64_t)q->warm_window;
+    if (q->warm_done < end)
+        q->warm_done = end; /* what is behind the writer is too late */
+    pthread_cond_broadcast(&q->ahead_cond);
+    pthread_mutex_unlock(&q->ahead_lock);
+}
+
+static bool file_wanted(const rmq_mapped_queue_t *q)
+{
+    return q->ahead_want >= 0 && !(q->ahead && q->ahead->start == q->ahead_want);
+}
+
+/* Called and returns with ahead_lock held.  The file holding from: in the
+ * queue, or the one prepared ahead; held, or NULL. */
+static rmq_mapped_file_t *warm_target(rmq_mapped_queue_t *q, int64_t from)
+{
+    pthread_mutex_unlock(&q->ahead_lock);
+    rmq_mapped_file_t *mf = rmq_mq_find(q, from);
+    pthread_mutex_lock(&q->ahead_lock);
+    if (!mf && q->ahead && from >= q->ahead->start &&
+        from < q->ahead->start + (int64_t)q->file_size && rmq_mapped_file_hold(q->ahead))
+        mf = q->ahead;
+    return mf;
+}
+
+/* Called and returns with ahead_lock held: warms the next step. */
+static void warm_step(rmq_mapped_queue_t *q)
+{
+    int64_t from = q->warm_done;
+    int64_t to = from + RMQ_WARM_STEP < q->warm_want ? from + RMQ_WARM_STEP : q->warm_want;
+    rmq_mapped_file_t *mf = warm_target(q, from);
+    if (!mf) {
+        /* Not created yet: done once the writer takes the file (its kick
+         * moves warm_done); until then there is nothing to warm. */
+        q->warm_done = q->warm_want;
+        return;
+    }
+    int64_t file_end = mf->start + (int64_t)mf->size;
+    if (to > file_end)
+        to = file_end;
+    q->warm_done = to;
+    pthread_mutex_unlock(&q->ahead_lock);
+    (void)posix_fadvise(mf->fd, from - mf->start, to - from, POSIX_FADV_WILLNEED);
+    rmq_mapped_file_release(mf);
+    pthread_mutex_lock(&q->ahead_lock);
+}
+
+/* Called and returns with ahead_lock held: creates the file wanted. */
+static void create_ahead(rmq_mapped_queue_t *q)
+{
+    int64_t start = q->ahead_want;
+    q->ahead_want = -1;
+    q->ahead_busy = start;
+    rmq_mapped_file_t *old = q->ahead;
+    q->ahead = NULL;
+    pthread_mutex_unlock(&q->ahead_lock);
+    if (old)
+        rmq_mapped_file_destroy(old);
+    rmq_mapped_file_t *mf = NULL;
+    char err[256];
+    /* Only the blocks are reserved here; the pages are warmed step by step
+     * in front of the writer (rmq_mq_warm_window), not all at once. */
+    if (rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err,
+                               sizeof(err)) != 0)
+        RMQ_LOGW("store", "allocating the next file ahead failed: %s", err);
+    pthread_mutex_lock(&q->ahead_lock);
+    q->ahead = mf;
+    q->ahead_busy = -1;
+    pthread_cond_broadcast(&q->ahead_cond);
+}
+
 static void *ahead_main(void *arg)
 {
     rmq_mapped_queue_t *q = arg;
     pthread_mutex_lock(&q->ahead_lock);
     while (!q->ahead_stop) {
-        if (q->ahead_want < 0 || (q->ahead && q->ahead->start == q->ahead_want)) {
+        if (file_wanted(q))
+            create_ahead(q);
+        else if (q->warm_done < q->warm_want)
+            warm_step(q);
+        else
             pthread_cond_wait(&q->ahead_cond, &q->ahead_lock);
-            continue;
-        }
-        int64_t start = q->ahead_want;
-        q->ahead_want = -1;
-        q->ahead_busy = start;
-        rmq_mapped_file_t *old = q->ahead;
-        q->ahead = NULL;
-        pthread_mutex_unlock(&q->ahead_lock);
-        if (old)
-            rmq_mapped_file_destroy(old);
-        rmq_mapped_file_t *mf = NULL;
-        char err[256];
-        /* Only the blocks are reserved ahead.  Faulting the pages in here
-         * too (MADV_POPULATE_READ) was measured: on two cores it took more
-         * from the writer than the faults it saved (bench/store.sh). */
-        if (rmq_mapped_file_create(q->dir, start, q->file_size, q->preallocate, &mf, err,
-                                   sizeof(err)) != 0)
-            RMQ_LOGW("store", "allocating the next file ahead failed: %s", err);
-        pthread_mutex_lock(&q->ahead_lock);
-        q->ahead = mf;
-        q->ahead_busy = -1;
-        pthread_cond_broadcast(&q->ahead_cond);
     }
     pthread_mutex_unlock(&q->ahead_lock);
     return NULL;
@@ -332,7 +400,7 @@ static int flush_one(rmq_mapped_queue_t *q, int least_pages, bool *file_done)
         if (!mf)
             return 0;
     }
-    int rc = rmq_mapped_file_flush(mf, least_pages);
+    int rc = rmq_mapped_file_flush(mf, least_pages, q->unmap_on_flush);
     if (rc == 0) {
         int64_t flushed = atomic_load(&mf->flushed);
         atomic_store(&q->flushed_where, mf->start + flushed);

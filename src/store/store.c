@@ -312,6 +312,11 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
         if (!s->sync_flush)
             RMQ_LOGI("store", "appends staged in a %d-byte ring, written by a commit thread "
                      "(transientStorePoolEnable)", s->cfg.transientStoreRingSize);
+    } else {
+        /* Appends copy into the mapping: warm the pages in front of the
+         * writer, and unmap what a flush writes back (mapped_queue.h). */
+        rmq_mq_warm_window(s->cl, RMQ_WARM_WINDOW);
+        s->cl->unmap_on_flush = true;
     }
     if (rmq_mq_start_ahead(s->cl) != 0 ||
         pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||
