@@ -4,8 +4,8 @@
  * topic is created or changed; UNREGISTER_BROKER at shutdown. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "base/crc32.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "broker/broker_int.h"
@@ -73,7 +73,7 @@ static void register_one(const char *addr, void *arg)
         .haServerAddr = c->ha_addr,
         .brokerId = b->cfg.brokerId,
         .compressed = false,
-        .bodyCrc32 = (int32_t)(crc32(0L, c->body.data, (uInt)c->body.len) & 0x7FFFFFFF),
+        .bodyCrc32 = (int32_t)(rmq_crc32(0, c->body.data, c->body.len) & 0x7FFFFFFFu),
         .has_bodyCrc32 = true,
     };
     rmq_header_encode(&rmq_register_broker_req_desc, &h, &req->ext);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "base/crc32.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -67,7 +67,7 @@ static void register_broker(rmq_namesrv_t *ns, rmq_conn_t *conn, rmq_cmd_t *req)
     if (!decode(conn, req, &rmq_register_broker_req_desc, &h))
         return;
     if (h.has_bodyCrc32 && h.bodyCrc32 != 0) {
-        uLong crc = crc32(0L, req->body, (uInt)req->body_len) & 0x7FFFFFFF;
+        uint32_t crc = rmq_crc32(0, req->body, req->body_len) & 0x7FFFFFFFu;
         if ((int32_t)crc != h.bodyCrc32) {
             RMQ_LOGW("namesrv", "register from %s: body crc32 mismatch", h.brokerAddr);
             reply(conn, req, ROCKETMQ_ERR_SYSTEM_ERROR, "crc32 not match");

@@ -2,8 +2,8 @@
 #include "protocol/record.h"
 
 #include <string.h>
-#include <zlib.h>
 
+#include "base/crc32.h"
 #include "base/buf.h"
 
 /* Bytes of every fixed field plus the length prefixes of body and properties,
@@ -34,8 +34,7 @@ size_t rmq_record_size(const rmq_msg_in_t *m)
 
 int32_t rmq_crc32_masked(const void *p, size_t n)
 {
-    uLong crc = crc32_z(0, p, n);
-    return (int32_t)(crc & 0x7FFFFFFFu);
+    return (int32_t)(rmq_crc32(0, p, n) & 0x7FFFFFFFu);
 }
 
 /* ---- writing ---- */
