@@ -5,10 +5,10 @@
 
 #include "rocketmq/error.h"
 
-static int decode_field(const rmq_header_field_t *f, const rmq_ext_t *ext, char *base, char *err,
-                        size_t errlen)
+static int decode_field(const rmq_header_field_t *f, const rmq_ext_t *ext, size_t *hint,
+                        char *base, char *err, size_t errlen)
 {
-    const char *v = rmq_ext_get(ext, f->name);
+    const char *v = rmq_ext_get_near(ext, f->name, f->name_len, hint);
     if (!v) {
         if (f->required) {
             snprintf(err, errlen, "the custom field <%s> is null", f->name);
@@ -55,8 +55,11 @@ int rmq_header_decode(const rmq_header_desc_t *d, const rmq_ext_t *ext, void *ou
         if (f->presence != RMQ_HF_NO_PRESENCE)
             *(bool *)((char *)out + f->presence) = false;
     }
+    /* Senders mostly write the fields in the table's order: each lookup
+     * starts where the previous one matched. */
+    size_t hint = 0;
     for (size_t i = 0; i < d->nfields; i++) {
-        int rc = decode_field(&d->fields[i], ext, out, err, errlen);
+        int rc = decode_field(&d->fields[i], ext, &hint, out, err, errlen);
         if (rc != 0)
             return rc;
     }

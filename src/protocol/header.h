@@ -32,6 +32,7 @@ typedef struct rmq_header_field {
      * telling whether the value is present; RMQ_HF_NO_PRESENCE otherwise
      * (strings use NULL for absent). */
     size_t presence;
+    size_t name_len; /* strlen(name), known when the table is built */
 } rmq_header_field_t;
 
 typedef struct rmq_header_desc {
@@ -48,8 +49,10 @@ int rmq_header_decode(const rmq_header_desc_t *d, const rmq_ext_t *ext, void *ou
 /* Writes every present field of in into ext. */
 void rmq_header_encode(const rmq_header_desc_t *d, const void *in, rmq_ext_t *ext);
 
-#define RMQ_HF(st, field, type, req) {#field, type, offsetof(st, field), req, RMQ_HF_NO_PRESENCE}
-#define RMQ_HF_OPT(st, field, type) {#field, type, offsetof(st, field), false, offsetof(st, has_##field)}
+#define RMQ_HF(st, field, type, req)                                                               \
+    {#field, type, offsetof(st, field), req, RMQ_HF_NO_PRESENCE, sizeof(#field) - 1}
+#define RMQ_HF_OPT(st, field, type)                                                                \
+    {#field, type, offsetof(st, field), false, offsetof(st, has_##field), sizeof(#field) - 1}
 #define RMQ_HEADER_DESC(name, fields) {name, fields, sizeof(fields) / sizeof(fields[0])}
 
 #endif

@@ -9,9 +9,10 @@
 
 /* V2 keys are not the struct's field names, so RMQ_HF cannot name them. */
 #define V2(key, field, type, req)                                                                  \
-    {key, type, offsetof(rmq_send_req_t, field), req, RMQ_HF_NO_PRESENCE}
+    {key, type, offsetof(rmq_send_req_t, field), req, RMQ_HF_NO_PRESENCE, sizeof(key) - 1}
 #define V2_OPT(key, field, type)                                                                   \
-    {key, type, offsetof(rmq_send_req_t, field), false, offsetof(rmq_send_req_t, has_##field)}
+    {key, type, offsetof(rmq_send_req_t, field), false, offsetof(rmq_send_req_t, has_##field),     \
+     sizeof(key) - 1}
 
 static const rmq_header_field_t send_req_v1[] = {
     RMQ_HF(rmq_send_req_t, producerGroup, S, true),

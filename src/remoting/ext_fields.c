@@ -67,12 +67,29 @@ static char *pool_strndup(rmq_ext_t *e, const char *s, size_t n)
     return p;
 }
 
+static bool same_key(const rmq_ext_kv_t *kv, const char *key, size_t klen)
+{
+    return kv->klen == klen && kv->key[0] == key[0] && memcmp(kv->key, key, klen) == 0;
+}
+
 static rmq_ext_kv_t *find(const rmq_ext_t *e, const char *key, size_t klen)
 {
     for (size_t i = 0; i < e->n; i++)
-        if (e->kv[i].klen == klen && e->kv[i].key[0] == key[0] &&
-            memcmp(e->kv[i].key, key, klen) == 0)
+        if (same_key(&e->kv[i], key, klen))
             return &e->kv[i];
+    return NULL;
+}
+
+const char *rmq_ext_get_near(const rmq_ext_t *e, const char *key, size_t klen, size_t *hint)
+{
+    size_t from = *hint < e->n ? *hint : 0;
+    for (size_t k = 0; k < e->n; k++) {
+        size_t i = from + k < e->n ? from + k : from + k - e->n;
+        if (same_key(&e->kv[i], key, klen)) {
+            *hint = i + 1;
+            return e->kv[i].value;
+        }
+    }
     return NULL;
 }
 

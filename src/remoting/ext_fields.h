@@ -45,6 +45,10 @@ void rmq_ext_init(rmq_ext_t *e);
 void rmq_ext_free(rmq_ext_t *e);
 /* NULL when absent. */
 const char *rmq_ext_get(const rmq_ext_t *e, const char *key);
+/* The same for a key of klen bytes, searched from index *hint on (then from
+ * the start), and *hint moved past the match: reading fields in the order
+ * they were stored costs one comparison each. */
+const char *rmq_ext_get_near(const rmq_ext_t *e, const char *key, size_t klen, size_t *hint);
 /* Copies key and value; replaces an existing value. */
 void rmq_ext_set(rmq_ext_t *e, const char *key, const char *value);
 void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value, size_t vlen);

@@ -173,41 +173,51 @@ static void skip_plain(rmq_jscan_t *js)
     }
 }
 
+/* Up to the next '"', '\\' or control character (or the end). */
+static void scan_plain(rmq_jscan_t *js)
+{
+    skip_plain(js);
+    while (js->p < js->end && *js->p != '"' && *js->p != '\\' && (unsigned char)*js->p >= 0x20)
+        js->p++;
+}
+
+/* A string without escapes is a slice of the input.  One with escapes is
+ * decoded into scratch, its plain runs copied whole: a message's properties
+ * hold a \u0001 and a \u0002 per property, so runs are short but many. */
 static bool string(rmq_jscan_t *js, rmq_buf_t *scratch, rmq_jstr_t *out)
 {
     js->p++; /* opening quote */
     const char *start = js->p;
-    /* Fast path: no escapes, the string is a slice of the input. */
-    skip_plain(js);
-    while (js->p < js->end && *js->p != '"' && *js->p != '\\') {
-        if ((unsigned char)*js->p < 0x20)
+    bool decoded = false;
+    for (;;) {
+        const char *run = js->p;
+        scan_plain(js);
+        if (decoded)
+            rmq_buf_append(scratch, run, (size_t)(js->p - run));
+        if (js->p >= js->end)
+            return rmq_jscan_fail(js, "unterminated string");
+        if (*js->p == '"')
+            break;
+        if (*js->p != '\\')
             return rmq_jscan_fail(js, "control character in string");
-        js->p++;
-    }
-    if (js->p < js->end && *js->p == '"') {
-        out->s = start;
-        out->n = (size_t)(js->p - start);
-        out->decoded = false;
-        js->p++;
-        return true;
-    }
-    scratch->len = 0;
-    rmq_buf_append(scratch, start, (size_t)(js->p - start));
-    while (js->p < js->end && *js->p != '"') {
-        char c = *js->p++;
-        if ((unsigned char)c < 0x20)
-            return rmq_jscan_fail(js, "control character in string");
-        if (c != '\\')
-            rmq_buf_append_u8(scratch, (uint8_t)c);
-        else if (!escape(js, scratch))
+        if (!decoded) {
+            scratch->len = 0;
+            rmq_buf_append(scratch, start, (size_t)(js->p - start));
+            decoded = true;
+        }
+        js->p++; /* the backslash */
+        if (!escape(js, scratch))
             return false;
     }
-    if (js->p >= js->end)
-        return rmq_jscan_fail(js, "unterminated string");
-    js->p++;
-    out->s = scratch->len ? (const char *)scratch->data : "";
-    out->n = scratch->len;
-    out->decoded = true;
+    if (decoded) {
+        out->s = scratch->len ? (const char *)scratch->data : "";
+        out->n = scratch->len;
+    } else {
+        out->s = start;
+        out->n = (size_t)(js->p - start);
+    }
+    out->decoded = decoded;
+    js->p++; /* closing quote */
     return true;
 }
 
