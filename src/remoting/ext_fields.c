@@ -27,6 +27,13 @@ void rmq_ext_init(rmq_ext_t *e)
     e->pool = e->inline_bytes;
     e->pool_left = sizeof(e->inline_bytes);
     e->chunks = NULL;
+    e->key_classes = 0;
+}
+
+static uint64_t key_class(const char *key, size_t klen)
+{
+    unsigned first = klen ? (unsigned char)key[0] : 0; /* a slice's "" has no byte */
+    return 1ULL << ((first + klen * 7) & 63);
 }
 
 void rmq_ext_free(rmq_ext_t *e)
@@ -69,7 +76,8 @@ static char *pool_strndup(rmq_ext_t *e, const char *s, size_t n)
 
 static bool same_key(const rmq_ext_kv_t *kv, const char *key, size_t klen)
 {
-    return kv->klen == klen && kv->key[0] == key[0] && memcmp(kv->key, key, klen) == 0;
+    return kv->klen == klen &&
+           (klen == 0 || (kv->key[0] == key[0] && memcmp(kv->key + 1, key + 1, klen - 1) == 0));
 }
 
 static rmq_ext_kv_t *find(const rmq_ext_t *e, const char *key, size_t klen)
@@ -101,7 +109,9 @@ const char *rmq_ext_get(const rmq_ext_t *e, const char *key)
 
 void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value, size_t vlen)
 {
-    rmq_ext_kv_t *kv = find(e, key, klen);
+    uint64_t cls = key_class(key, klen);
+    rmq_ext_kv_t *kv = e->key_classes & cls ? find(e, key, klen) : NULL;
+    e->key_classes |= cls;
     if (kv) {
         kv->value = pool_strndup(e, value, vlen); /* the old bytes stay until free */
         kv->vlen = vlen;

@@ -37,6 +37,10 @@ typedef struct rmq_ext {
     char *pool; /* where the next string goes: inline_bytes, then the newest chunk */
     size_t pool_left;
     rmq_ext_chunk_t *chunks;
+    /* A bit per (first byte, length) class of the keys ever stored: a key
+     * whose bit is clear is surely absent, so storing it skips the search
+     * (a header's keys arrive one by one, each new). */
+    uint64_t key_classes;
     rmq_ext_kv_t inline_kv[RMQ_EXT_INLINE_KV];
     char inline_bytes[RMQ_EXT_INLINE_BYTES];
 } rmq_ext_t;

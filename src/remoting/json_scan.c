@@ -22,43 +22,9 @@ bool rmq_jscan_fail(rmq_jscan_t *js, const char *why)
     return false;
 }
 
-static void skip_ws(rmq_jscan_t *js)
-{
-    while (js->p < js->end &&
-           (*js->p == ' ' || *js->p == '\t' || *js->p == '\n' || *js->p == '\r'))
-        js->p++;
-}
-
-rmq_jtype_t rmq_jscan_peek(rmq_jscan_t *js)
-{
-    skip_ws(js);
-    if (js->err || js->p >= js->end)
-        return RMQ_J_ERROR;
-    switch (*js->p) {
-    case '"': return RMQ_J_STRING;
-    case '{': return RMQ_J_OBJECT;
-    case '[': return RMQ_J_ARRAY;
-    case 't': return RMQ_J_TRUE;
-    case 'f': return RMQ_J_FALSE;
-    case 'n': return RMQ_J_NULL;
-    default:
-        return (*js->p == '-' || (*js->p >= '0' && *js->p <= '9')) ? RMQ_J_NUMBER : RMQ_J_ERROR;
-    }
-}
-
-bool rmq_jscan_eat(rmq_jscan_t *js, char c)
-{
-    skip_ws(js);
-    if (js->p < js->end && *js->p == c) {
-        js->p++;
-        return true;
-    }
-    return false;
-}
-
 bool rmq_jscan_at_end(rmq_jscan_t *js)
 {
-    skip_ws(js);
+    rmq_jscan_ws(js);
     return js->p == js->end;
 }
 

@@ -44,10 +44,44 @@ typedef struct rmq_jstr {
 } rmq_jstr_t;
 
 void rmq_jscan_init(rmq_jscan_t *js, const char *p, size_t n);
+
+/* Inline: called several times per header key, and compact headers (the
+ * usual case) have no whitespace at all. */
+static inline void rmq_jscan_ws(rmq_jscan_t *js)
+{
+    while (js->p < js->end &&
+           (*js->p == ' ' || *js->p == '\t' || *js->p == '\n' || *js->p == '\r'))
+        js->p++;
+}
+
 /* The type of the next value, after skipping whitespace (does not consume it). */
-rmq_jtype_t rmq_jscan_peek(rmq_jscan_t *js);
+static inline rmq_jtype_t rmq_jscan_peek(rmq_jscan_t *js)
+{
+    rmq_jscan_ws(js);
+    if (js->err || js->p >= js->end)
+        return RMQ_J_ERROR;
+    switch (*js->p) {
+    case '"': return RMQ_J_STRING;
+    case '{': return RMQ_J_OBJECT;
+    case '[': return RMQ_J_ARRAY;
+    case 't': return RMQ_J_TRUE;
+    case 'f': return RMQ_J_FALSE;
+    case 'n': return RMQ_J_NULL;
+    default:
+        return (*js->p == '-' || (*js->p >= '0' && *js->p <= '9')) ? RMQ_J_NUMBER : RMQ_J_ERROR;
+    }
+}
+
 /* Consumes expected punctuation ('{', '}', ':', ',') after whitespace. */
-bool rmq_jscan_eat(rmq_jscan_t *js, char c);
+static inline bool rmq_jscan_eat(rmq_jscan_t *js, char c)
+{
+    rmq_jscan_ws(js);
+    if (js->p < js->end && *js->p == c) {
+        js->p++;
+        return true;
+    }
+    return false;
+}
 /* Consumes a string, number, true, false or null; strings with escapes are
  * decoded into scratch (cleared first). */
 bool rmq_jscan_scalar(rmq_jscan_t *js, rmq_buf_t *scratch, rmq_jtype_t *type, rmq_jstr_t *out);

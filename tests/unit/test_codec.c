@@ -195,6 +195,31 @@ static void unknown_language_and_defaults(void **state)
     rmq_cmd_free(cmd);
 }
 
+/* A key given twice keeps its last value (fastjson), the empty key and keys
+ * sharing a first byte and length included; the typed lookup finds fields
+ * in any order. */
+static void repeated_ext_keys(void **state)
+{
+    (void)state;
+    char err[128];
+    rmq_cmd_t *cmd = decode_json(
+        "{\"code\":310,\"extFields\":{\"ab\":\"1\",\"\":\"e1\",\"ac\":\"2\",\"ab\":\"3\","
+        "\"\":\"e2\",\"b\":\"x\",\"a\\u0062\":\"4\"}}",
+        err, sizeof(err));
+    assert_non_null(cmd);
+    assert_int_equal(cmd->ext.n, 4);
+    assert_string_equal(rmq_ext_get(&cmd->ext, "ab"), "4");
+    assert_string_equal(rmq_ext_get(&cmd->ext, "ac"), "2");
+    assert_string_equal(rmq_ext_get(&cmd->ext, ""), "e2");
+    assert_string_equal(rmq_ext_get(&cmd->ext, "b"), "x");
+    size_t hint = 3;
+    assert_string_equal(rmq_ext_get_near(&cmd->ext, "ab", 2, &hint), "4");
+    assert_int_equal(hint, 1);
+    assert_string_equal(rmq_ext_get_near(&cmd->ext, "b", 1, &hint), "x");
+    assert_null(rmq_ext_get_near(&cmd->ext, "c", 1, &hint));
+    rmq_cmd_free(cmd);
+}
+
 /* Message properties use U+0001/U+0002 separators: written as \u0001 like
  * fastjson, read back unchanged, in both serializations. */
 static void control_chars_round_trip(void **state)
@@ -464,6 +489,7 @@ int main(void)
         cmocka_unit_test(cpp_client_header),
         cmocka_unit_test(ali_ons_header),
         cmocka_unit_test(unknown_language_and_defaults),
+        cmocka_unit_test(repeated_ext_keys),
         cmocka_unit_test(control_chars_round_trip),
         cmocka_unit_test(response_and_flags),
         cmocka_unit_test(binary_limits),
