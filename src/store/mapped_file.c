@@ -252,8 +252,16 @@ static void unmap_range(rmq_mapped_file_t *mf, int64_t from, int64_t to)
 {
     int64_t a = from / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
     int64_t b = to / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
-    if (b > a)
-        (void)madvise(mf->base + a, (size_t)(b - a), MADV_DONTNEED);
+    /* In steps of 2 MiB: each call holds the address space's lock for its
+     * range only, so a mapping change elsewhere (a new consume-queue file)
+     * and the faults queued behind it wait for one step, not for tens of
+     * MiB written since the last flush. */
+    const int64_t step = 2 * 1024 * 1024;
+    while (a < b) {
+        int64_t n = b - a < step ? b - a : step;
+        (void)madvise(mf->base + a, (size_t)n, MADV_DONTNEED);
+        a += n;
+    }
 }
 
 int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages, bool unmap)

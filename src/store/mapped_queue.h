@@ -38,10 +38,14 @@ typedef struct rmq_mapped_queue {
     int64_t warm_want;   /* ahead_lock: warm up to this logical offset */
     int64_t warm_done;   /* ahead thread: warmed up to here */
     int64_t warm_kick;   /* writer: next offset at which to ask for more */
+    char *warm_buf;      /* ahead thread: RMQ_WARM_READ bytes the reads land in */
 } rmq_mapped_queue_t;
 
 /* Warming steps: the writer asks for more each time it passes one. */
 #define RMQ_WARM_STEP (1024 * 1024)
+/* Size of each warming read (the buffer it lands in is the thread's only
+ * memory for it). */
+#define RMQ_WARM_READ (128 * 1024)
 /* How far ahead of the writer the commit log is warmed.  4 to 32 MiB
  * measured alike (bench/store.sh); more only holds more clean pages. */
 #define RMQ_WARM_WINDOW (8 * 1024 * 1024)
@@ -88,12 +92,13 @@ void rmq_mq_stop_ahead(rmq_mapped_queue_t *q);
 /* Writer appending through the mapping: keep the `window` bytes after the
  * write position in the page cache (call before rmq_mq_start_ahead).  A
  * store into a page that is not cached costs the writer a fault in which
- * the kernel allocates and zeroes the page; the ahead thread does that work
- * on the other CPU with POSIX_FADV_WILLNEED (for a preallocated, unwritten
- * range the file system fills the pages with zeros, without I/O), and the
- * writer's store then only makes a cached page writable.  The pages stay
- * clean until written, so a flush never writes them and the kernel may
- * drop them again under memory pressure. */
+ * the kernel allocates and zeroes the page, and reads around it as far as
+ * the disk's read_ahead_kb; the ahead thread does that work on the other
+ * CPU by reading the range (for a preallocated, unwritten range the file
+ * system fills the pages with zeros, without I/O), and the writer's store
+ * then only maps cached pages.  The pages stay clean until written, so a
+ * flush never writes them, and the kernel may drop them again under memory
+ * pressure. */
 void rmq_mq_warm_window(rmq_mapped_queue_t *q, size_t window);
 void rmq_mq_warm_kick(rmq_mapped_queue_t *q, int64_t end);
 /* Writer: its appends now end at logical offset end. */
