@@ -9,6 +9,15 @@ void rmq_buf_append_json_str(rmq_buf_t *b, const char *s, size_t n)
     rmq_buf_append_u8(b, '"');
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; i < n; i++) {
+        while (n - i >= 8) { /* skip plain words */
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if (rmq_json_word_special(w))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "base/json_str.h"
+
 #define MAX_DEPTH 64
 
 void rmq_jscan_init(rmq_jscan_t *js, const char *p, size_t n)
@@ -115,25 +117,12 @@ static bool escape(rmq_jscan_t *js, rmq_buf_t *b)
     return rmq_jscan_fail(js, "invalid escape in string");
 }
 
-/* Eight bytes at a time: does the word hold a '"', a '\\' or a control
- * character?  (Each term is the classic "has a zero byte" test; bytes of
- * 0x80 and above never match.)  Header strings are mostly plain, and the
- * byte loop was the largest single cost of decoding a send's header. */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-static bool word_special(uint64_t w)
-{
-    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w)) & HIGHS;
-}
-
 static void skip_plain(rmq_jscan_t *js)
 {
     while (js->end - js->p >= 8) {
         uint64_t w;
         memcpy(&w, js->p, sizeof(w));
-        if (word_special(w))
+        if (rmq_json_word_special(w))
             return;
         js->p += 8;
     }
