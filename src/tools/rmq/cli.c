@@ -288,6 +288,12 @@ int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_
     return *admin ? -1 : RMQ_EXIT_FAIL;
 }
 
+int cli_parse_one_str_opt(rmq_cli_t *cli, int argc, char **argv, cli_str_opt_t opt,
+                          rmq_admin_t **admin)
+{
+    return cli_parse_str_opts(cli, argc, argv, &opt, 1, admin);
+}
+
 int cli_target_addrs(rmq_cli_t *cli, rmq_admin_t *a, const char *broker, const char *cluster,
                      bool need_one, char ***addrs, size_t *n)
 {

@@ -97,6 +97,9 @@ typedef struct cli_str_opt {
  * itself).  -1 to go on, otherwise the exit status to return. */
 int cli_parse_str_opts(rmq_cli_t *cli, int argc, char **argv, const cli_str_opt_t *opts,
                        size_t n, rmq_admin_t **admin);
+/* The same for a subcommand whose only option is one required string. */
+int cli_parse_one_str_opt(rmq_cli_t *cli, int argc, char **argv, cli_str_opt_t opt,
+                          rmq_admin_t **admin);
 /* The brokers an admin write goes to: broker (-b) alone, or the masters of
  * cluster (-c).  0 and *addrs (cli_strv_free), or the one-line failure and
  * RMQ_EXIT_FAIL; with need_one, a cluster without a master is a failure. */

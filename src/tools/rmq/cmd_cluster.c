@@ -618,11 +618,8 @@ static int cmd_get_broker_config(rmq_cli_t *cli, int argc, char **argv)
 static int cmd_wipe_write_perm(rmq_cli_t *cli, int argc, char **argv)
 {
     const char *broker;
-    const cli_str_opt_t opts[] = {
-        {'b', "brokerName", &broker, "BROKER_NAME"},
-    };
     rmq_admin_t *a;
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
+    int parsed = cli_parse_one_str_opt(cli, argc, argv, (cli_str_opt_t){'b', "brokerName", &broker, "BROKER_NAME"}, &a);
     if (parsed >= 0)
         return parsed;
     char **ns = NULL;

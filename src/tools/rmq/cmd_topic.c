@@ -644,11 +644,8 @@ static void human_time(int64_t ms, char *out, size_t n)
 static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
 {
     const char *topic;
-    const cli_str_opt_t opts[] = {
-        {'t', "topic", &topic, "TOPIC"},
-    };
     rmq_admin_t *a;
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
+    int parsed = cli_parse_one_str_opt(cli, argc, argv, (cli_str_opt_t){'t', "topic", &topic, "TOPIC"}, &a);
     if (parsed >= 0)
         return parsed;
     rmq_topic_route_t route;
@@ -728,11 +725,8 @@ static int cmd_topic_status(rmq_cli_t *cli, int argc, char **argv)
 static int cmd_topic_cluster_list(rmq_cli_t *cli, int argc, char **argv)
 {
     const char *topic;
-    const cli_str_opt_t opts[] = {
-        {'t', "topic", &topic, "TOPIC"},
-    };
     rmq_admin_t *a;
-    int parsed = cli_parse_str_opts(cli, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
+    int parsed = cli_parse_one_str_opt(cli, argc, argv, (cli_str_opt_t){'t', "topic", &topic, "TOPIC"}, &a);
     if (parsed >= 0)
         return parsed;
     char err[ERRLEN];
