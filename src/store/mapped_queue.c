@@ -189,6 +189,12 @@ rmq_mapped_file_t *rmq_mq_last_or_create(rmq_mapped_queue_t *q, int64_t start_of
     return mf;
 }
 
+/* Warming steps: the writer asks for more each time it passes one. */
+#define RMQ_WARM_STEP (1024 * 1024)
+/* Size of each warming read (the buffer it lands in is the thread's only
+ * memory for it). */
+#define RMQ_WARM_READ (128 * 1024)
+
 void rmq_mq_warm_window(rmq_mapped_queue_t *q, size_t window)
 {
     q->warm_window = window;

@@ -29,23 +29,18 @@ typedef struct rmq_mapped_queue {
     int64_t ahead_want;        /* ahead_lock: start to prepare, -1 none */
     int64_t ahead_busy;        /* ahead_lock: start being created now, -1 none */
     bool ahead_running, ahead_stop;
-    /* Warming ahead (rmq_mq_warm_window): the same thread brings the pages
-     * in front of the writer into the page cache. */
     /* Written through the mapping: a flush first unmaps the pages it writes
      * back (rmq_mapped_file_flush). */
     bool unmap_on_flush;
+    /* Warming ahead (rmq_mq_warm_window): the same thread brings the pages
+     * in front of the writer into the page cache. */
     size_t warm_window;  /* 0: off */
     int64_t warm_want;   /* ahead_lock: warm up to this logical offset */
     int64_t warm_done;   /* ahead thread: warmed up to here */
     int64_t warm_kick;   /* writer: next offset at which to ask for more */
-    char *warm_buf;      /* ahead thread: RMQ_WARM_READ bytes the reads land in */
+    char *warm_buf;      /* ahead thread: where its warming reads land */
 } rmq_mapped_queue_t;
 
-/* Warming steps: the writer asks for more each time it passes one. */
-#define RMQ_WARM_STEP (1024 * 1024)
-/* Size of each warming read (the buffer it lands in is the thread's only
- * memory for it). */
-#define RMQ_WARM_READ (128 * 1024)
 /* How far ahead of the writer the commit log is warmed.  4 to 32 MiB
  * measured alike (bench/store.sh); more only holds more clean pages. */
 #define RMQ_WARM_WINDOW (8 * 1024 * 1024)
