@@ -73,22 +73,24 @@ void rmq_header_encode(const rmq_header_desc_t *d, const void *in, rmq_ext_t *ex
         const rmq_header_field_t *f = &d->fields[i];
         if (f->presence != RMQ_HF_NO_PRESENCE && !*(const bool *)(base + f->presence))
             continue;
+        /* Values as text, keys with the lengths the table knows. */
+        char tmp[RMQ_I64_TEXT_MAX];
+        const char *v = tmp;
+        size_t n;
         switch (f->type) {
-        case RMQ_HF_STR: {
-            const char *s = *(const char *const *)(base + f->offset);
-            if (s)
-                rmq_ext_set(ext, f->name, s);
+        case RMQ_HF_STR:
+            v = *(const char *const *)(base + f->offset);
+            if (!v)
+                continue;
+            n = strlen(v);
+            break;
+        case RMQ_HF_I32: n = rmq_fmt_i64(tmp, *(const int32_t *)(base + f->offset)); break;
+        case RMQ_HF_I64: n = rmq_fmt_i64(tmp, *(const int64_t *)(base + f->offset)); break;
+        default: /* RMQ_HF_BOOL */
+            v = *(const bool *)(base + f->offset) ? "true" : "false";
+            n = strlen(v);
             break;
         }
-        case RMQ_HF_I32:
-            rmq_ext_set_i64(ext, f->name, *(const int32_t *)(base + f->offset));
-            break;
-        case RMQ_HF_I64:
-            rmq_ext_set_i64(ext, f->name, *(const int64_t *)(base + f->offset));
-            break;
-        case RMQ_HF_BOOL:
-            rmq_ext_set_bool(ext, f->name, *(const bool *)(base + f->offset));
-            break;
-        }
+        rmq_ext_setn(ext, f->name, f->name_len, v, n);
     }
 }
