@@ -4,8 +4,12 @@
  * GroupCommitService (SYNC_FLUSH: each put waits until the flushed offset
  * passes its records; one msync serves every waiter queued meanwhile).  A
  * second thread flushes consume queues and writes the checkpoint. */
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/time.h"
@@ -58,7 +62,7 @@ void rmq_flush_wake(rmq_store_t *s)
     pthread_mutex_unlock(&s->flush_lock);
 }
 
-void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
+uint64_t rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
 {
     req->next = NULL;
     pthread_mutex_lock(&s->flush_lock);
@@ -69,8 +73,9 @@ void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
         req->res.status = ok ? RMQ_PUT_OK : RMQ_PUT_FLUSH_DISK_TIMEOUT;
         req->cb(&req->res, req->arg);
         free(req);
-        return;
+        return 0;
     }
+    uint64_t batch = req->batch = s->flush_swaps + 1;
     *s->flush_tail = req;
     s->flush_tail = &req->next;
     s->flush_wake = true;
@@ -79,6 +84,17 @@ void rmq_flush_submit(rmq_store_t *s, flush_req_t *req)
     if (s->flush_waiting)
         pthread_cond_signal(&s->flush_cond);
     pthread_mutex_unlock(&s->flush_lock);
+    return batch;
+}
+
+static void wake_sync_words(rmq_store_t *s, unsigned mask)
+{
+    for (int i = 0; i < RMQ_SYNC_WORDS; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        atomic_fetch_add(&s->sync_words[i].word, 1);
+        syscall(SYS_futex, &s->sync_words[i].word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    }
 }
 
 static void async_loop(rmq_store_t *s)
@@ -101,6 +117,7 @@ static flush_req_t *complete(rmq_store_t *s, flush_req_t *list, int64_t flushed,
 {
     flush_req_t *keep = NULL, **tail = &keep;
     int64_t now = rmq_mono_ms();
+    unsigned wake = 0; /* sync_words with a writer answered */
     while (list) {
         flush_req_t *r = list;
         list = r->next;
@@ -115,9 +132,12 @@ static flush_req_t *complete(rmq_store_t *s, flush_req_t *list, int64_t flushed,
             continue;
         }
         rmq_store_note_put_latency(s, rmq_now_ms() - r->begin_ms);
+        if (r->shared_wake)
+            wake |= 1u << (r->batch % RMQ_SYNC_WORDS);
         r->cb(&r->res, r->arg);
         free(r);
     }
+    wake_sync_words(s, wake);
     return keep;
 }
 
@@ -235,6 +255,7 @@ static void group_commit_loop(rmq_store_t *s)
         s->flush_wake = false;
         /* Swap: everything queued so far is served by the flush below. */
         flush_req_t *batch = s->flush_reqs;
+        s->flush_swaps++;
         s->flush_reqs = NULL;
         s->flush_tail = &s->flush_reqs;
         bool stop = atomic_load(&s->stopping);

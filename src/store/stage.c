@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/stage.h"
+#include "store/zero_ahead.h"
 
 /* Bytes per pwrite: frees ring space for the writer in steps. */
 #define COMMIT_CHUNK (1024 * 1024)
@@ -53,6 +54,7 @@ struct rmq_stage {
     bool failed; /* commit thread: a write failed; nothing more is published */
     int64_t prev_boundary; /* commit thread: last round's record boundary, -1 none */
     pthread_t thread;
+    rmq_zero_ahead_t *zero; /* o.zero_ahead: keeps blocks ahead of head written */
 };
 
 static void futex_wait_ms(atomic_uint *word, unsigned seen, int ms)
@@ -115,6 +117,8 @@ static void wake_committer(rmq_stage_t *st)
 static void write_out(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t limit)
 {
     int64_t done = atomic_load_explicit(&st->done, memory_order_relaxed);
+    if (done < limit)
+        rmq_zero_ahead_clear(st->zero, limit);
     while (done < limit) {
         size_t n = (size_t)(limit - done) < COMMIT_CHUNK ? (size_t)(limit - done) : COMMIT_CHUNK;
         if (!st->failed &&
@@ -268,6 +272,8 @@ rmq_stage_t *rmq_stage_start(rmq_mapped_queue_t *q, int64_t from, const rmq_stag
         free(st);
         return NULL;
     }
+    if (o->zero_ahead)
+        st->zero = rmq_zero_ahead_start(q, from);
     return st;
 }
 
@@ -316,6 +322,7 @@ void rmq_stage_put(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t at, const uin
             wake_committer(st); /* a batch larger than the room: let it drain meanwhile */
     }
     rmq_mapped_file_set_staged(mf, staged, appended);
+    rmq_zero_ahead_appended(st->zero, at);
     if (st->o.threaded)
         wake_committer(st);
 }
@@ -327,12 +334,14 @@ void rmq_stage_stop(rmq_stage_t *st)
     st->stopped = true;
     if (!st->o.threaded) {
         rmq_stage_drain(st);
-        return;
+    } else {
+        atomic_store(&st->stop, true);
+        atomic_fetch_add(&st->work_seq, 1);
+        futex_wake_all(&st->work_seq);
+        pthread_join(st->thread, NULL);
     }
-    atomic_store(&st->stop, true);
-    atomic_fetch_add(&st->work_seq, 1);
-    futex_wake_all(&st->work_seq);
-    pthread_join(st->thread, NULL);
+    rmq_zero_ahead_stop(st->zero);
+    st->zero = NULL;
 }
 
 void rmq_stage_free(rmq_stage_t *st)

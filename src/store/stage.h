@@ -48,6 +48,7 @@ typedef struct rmq_stage_opts {
     rmq_stage_commit_cb on_commit;
     rmq_stage_error_cb on_error;
     rmq_stage_kick_cb kick; /* without a thread */
+    bool zero_ahead;        /* zero the blocks ahead of the writer (zero_ahead.h) */
     void *arg;
 } rmq_stage_opts_t;
 

@@ -305,6 +305,7 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
                               .on_commit = stage_committed,
                               .on_error = stage_failed,
                               .kick = stage_kick,
+                              .zero_ahead = s->sync_flush,
                               .arg = s};
         s->stage = rmq_stage_start(s->cl, rmq_mq_max_offset(s->cl), &o, err, errlen);
         if (!s->stage)
@@ -462,7 +463,10 @@ static bool wants_wait(const rmq_msg_in_t *m)
              memcmp(v, "false", 5) == 0);
 }
 
-void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg)
+/* Appends, then answers through cb at once or queues a flush request;
+ * returns the flush that will answer it, 0 if cb was called already. */
+static uint64_t put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg,
+                    bool shared_wake)
 {
     int64_t waited_since = 0;
     rmq_put_result_t res = {.status = RMQ_PUT_OK};
@@ -481,7 +485,7 @@ void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_c
         if (res.status == RMQ_PUT_OK)
             rmq_store_note_put_latency(s, res.store_timestamp - begin_ms); /* ends when stored */
         cb(&res, arg);
-        return;
+        return 0;
     }
     flush_req_t *req = rmq_calloc(1, sizeof(*req));
     req->next_offset = res.wrote_offset + res.wrote_bytes;
@@ -490,37 +494,49 @@ void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_c
     req->res = res;
     req->cb = cb;
     req->arg = arg;
-    rmq_flush_submit(s, req);
+    req->shared_wake = shared_wake;
+    return rmq_flush_submit(s, req);
 }
 
-/* A blocked writer waits on a futex word of its own: the flush thread's
- * completion is then one store and one wake system call, with no mutex for
- * the woken writer to contend for (64 writers on 2 CPUs spent a tenth of
- * their time on that hand-off). */
+void rmq_store_put(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n, rmq_put_cb cb, void *arg)
+{
+    put(s, msgs, n, cb, arg, false);
+}
+
+/* A blocked writer sleeps on the word of the flush that covers it, and that
+ * flush's completion wakes all its writers with one system call: waking
+ * each on a word of its own took a system call per writer, the answering
+ * thread's whole time with 64 writers on 2 CPUs. */
 typedef struct sync_put {
-    _Atomic uint32_t done;
+    atomic_bool done;
     rmq_put_result_t res;
 } sync_put_t;
 
+/* Called by the answering thread, or by the writer itself (refused, or the
+ * flush thread gone): the wake follows in the first case, is not needed in
+ * the second. */
 static void on_sync_put(const rmq_put_result_t *res, void *arg)
 {
     sync_put_t *sp = arg;
     sp->res = *res;
-    atomic_store_explicit(&sp->done, 1, memory_order_release);
-    /* The writer may already have seen done and returned: a wake on its old
-     * stack word can only be a spurious wake-up, which every futex waiter
-     * (glibc's included) tolerates. */
-    syscall(SYS_futex, &sp->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    atomic_store_explicit(&sp->done, true, memory_order_release);
 }
 
 rmq_put_status_t rmq_store_put_sync(rmq_store_t *s, const rmq_msg_in_t *msgs, size_t n,
                                     rmq_put_result_t *res)
 {
-    sync_put_t sp = {.done = 0};
-    rmq_store_put(s, msgs, n, on_sync_put, &sp);
-    /* the flush thread answers every request by its deadline */
-    while (atomic_load_explicit(&sp.done, memory_order_acquire) == 0)
-        syscall(SYS_futex, &sp.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    sync_put_t sp = {.done = false};
+    uint64_t batch = put(s, msgs, n, on_sync_put, &sp, true);
+    _Atomic uint32_t *word = &s->sync_words[batch % RMQ_SYNC_WORDS].word;
+    /* the flush thread answers every request by its deadline; the word is
+     * read before done, so an answer in between changes it and the wait
+     * returns at once */
+    for (;;) {
+        uint32_t seen = atomic_load(word);
+        if (atomic_load_explicit(&sp.done, memory_order_acquire))
+            break;
+        syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    }
     if (res)
         *res = sp.res;
     return sp.res.status;

@@ -32,7 +32,16 @@ typedef struct flush_req {
     rmq_put_result_t res;
     rmq_put_cb cb;
     void *arg;
+    uint64_t batch; /* the flush that takes it: flush_swaps + 1 when queued */
+    bool shared_wake; /* a blocked writer waits on sync_words[batch % 4] */
 } flush_req_t;
+
+/* Blocked writers (rmq_store_put_sync) sleep on one of these words, chosen
+ * by the flush that will cover them: a finished flush then wakes its own
+ * writers with one system call, and no writer of a later flush. Four, as
+ * at most three flushes are in progress at once: queued, flushing, being
+ * answered. */
+#define RMQ_SYNC_WORDS 4
 
 struct rmq_store {
     rmq_store_config_t cfg;
@@ -74,6 +83,10 @@ struct rmq_store {
     bool flush_wake;
     bool flush_waiting; /* flush_lock: the flush thread sleeps on flush_cond */
     bool flush_exited; /* flush_lock: the flush thread answers no more requests */
+    uint64_t flush_swaps; /* flush_lock: batches taken by the flush thread */
+    struct {
+        _Alignas(64) _Atomic uint32_t word;
+    } sync_words[RMQ_SYNC_WORDS];
 
     /* timer threads (consume-queue flush, cleanup) sleep on this; only stop signals it */
     pthread_mutex_t stop_lock;
@@ -123,7 +136,9 @@ void rmq_store_run_topic_deletes(rmq_store_t *s);
 /* flush.c */
 void *rmq_flush_main(void *arg);
 void *rmq_cq_flush_main(void *arg);
-void rmq_flush_submit(rmq_store_t *s, flush_req_t *req);
+/* Queues a SYNC_FLUSH waiter; returns the flush that will take it, or 0 when
+ * it was answered before returning (the flush thread had exited). */
+uint64_t rmq_flush_submit(rmq_store_t *s, flush_req_t *req);
 void rmq_flush_wake(rmq_store_t *s);
 /* Counts a put that took ms milliseconds. */
 void rmq_store_note_put_latency(rmq_store_t *s, int64_t ms);
