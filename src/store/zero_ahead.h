@@ -34,7 +34,7 @@ typedef struct rmq_zero_ahead rmq_zero_ahead_t;
 /* How far in front of the appended end the blocks are kept written, and the
  * size of each direct write. */
 #define RMQ_ZERO_WINDOW (8 * 1024 * 1024)
-#define RMQ_ZERO_CHUNK (1024 * 1024)
+#define RMQ_ZERO_CHUNK (256 * 1024)
 
 /* Starts the thread for the log q, whose appends end at `from` now.  NULL
  * when it cannot run (no thread, or no aligned buffer); zeroing is then off
