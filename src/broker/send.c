@@ -214,11 +214,12 @@ enum { ST_PUTTING, ST_RETURNED, ST_DONE };
 typedef struct send_op {
     rmq_broker_t *b;
     rmq_conn_t *conn;
-    rmq_cmd_t head; /* what rmq_conn_reply needs of the request */
+    rmq_cmd_head_t head; /* what answering needs of the request */
     int kind;
     int32_t queue_id; /* answered: the requested or picked queue, not the DLQ/schedule one */
     size_t n;
     size_t *sizes; /* record sizes: records are contiguous, so ids follow from them */
+    size_t size1;  /* sizes of a single message: no allocation */
     rmq_put_result_t res;
     atomic_int state;
 } send_op_t;
@@ -229,12 +230,7 @@ static send_op_t *op_new(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
     op->b = b;
     op->conn = conn;
     op->kind = kind;
-    op->head.code = req->code;
-    op->head.language = req->language;
-    op->head.version = req->version;
-    op->head.opaque = req->opaque;
-    op->head.flag = req->flag;
-    op->head.serialize_type = req->serialize_type;
+    rmq_cmd_head_save(&op->head, req);
     rmq_conn_keep(conn);
     return op;
 }
@@ -242,7 +238,8 @@ static send_op_t *op_new(rmq_broker_t *b, rmq_conn_t *conn, const rmq_cmd_t *req
 static void op_free(send_op_t *op)
 {
     rmq_conn_release(op->conn);
-    free(op->sizes);
+    if (op->sizes != &op->size1)
+        free(op->sizes);
     free(op);
 }
 
@@ -369,12 +366,12 @@ static void msg_ids(const send_op_t *op, rmq_buf_t *out)
     }
 }
 
-static rmq_cmd_t *send_result(const send_op_t *op)
+static rmq_cmd_t *send_result(const send_op_t *op, const rmq_cmd_t *req)
 {
     char remark[REMARK_MAX];
     int code;
     bool ok = map_status(op->b, op->res.status, &code, remark, sizeof(remark));
-    rmq_cmd_t *resp = send_response(op->b, &op->head, code, remark[0] ? remark : NULL);
+    rmq_cmd_t *resp = send_response(op->b, req, code, remark[0] ? remark : NULL);
     if (!ok)
         return resp;
     rmq_buf_t ids = RMQ_BUF_INIT;
@@ -390,11 +387,11 @@ static rmq_cmd_t *send_result(const send_op_t *op)
 }
 
 /* asyncConsumerSendMsgBack answers only SUCCESS or the status name. */
-static rmq_cmd_t *send_back_result(const send_op_t *op)
+static rmq_cmd_t *send_back_result(const send_op_t *op, const rmq_cmd_t *req)
 {
     if (op->res.status == RMQ_PUT_OK)
-        return rmq_cmd_new_response(&op->head, ROCKETMQ_ERR_SUCCESS, NULL);
-    return rmq_cmd_new_response(&op->head, ROCKETMQ_ERR_SYSTEM_ERROR,
+        return rmq_cmd_new_response(req, ROCKETMQ_ERR_SUCCESS, NULL);
+    return rmq_cmd_new_response(req, ROCKETMQ_ERR_SYSTEM_ERROR,
                                 rmq_put_status_name(op->res.status));
 }
 
@@ -404,8 +401,10 @@ static void op_answer(void *arg)
     if (op->res.status != RMQ_PUT_OK)
         RMQ_LOGW("broker", "put for %s (code %d) failed: %s", rmq_conn_peer(op->conn),
                  op->head.code, rmq_put_status_name(op->res.status));
-    rmq_cmd_t *resp = op->kind == OP_SEND ? send_result(op) : send_back_result(op);
-    rmq_conn_reply(op->conn, &op->head, resp);
+    rmq_cmd_t req;
+    rmq_cmd_head_restore(&op->head, &req);
+    rmq_cmd_t *resp = op->kind == OP_SEND ? send_result(op, &req) : send_back_result(op, &req);
+    rmq_conn_reply(op->conn, &req, resp);
     op_free(op);
 }
 
@@ -424,7 +423,7 @@ static void on_put(const rmq_put_result_t *res, void *arg)
 static void op_put(send_op_t *op, const rmq_msg_in_t *msgs, size_t n)
 {
     op->n = n;
-    op->sizes = rmq_calloc(n ? n : 1, sizeof(*op->sizes));
+    op->sizes = n > 1 ? rmq_calloc(n, sizeof(*op->sizes)) : &op->size1;
     for (size_t i = 0; i < n; i++)
         op->sizes[i] = rmq_record_size(&msgs[i]);
     atomic_init(&op->state, ST_PUTTING);

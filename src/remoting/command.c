@@ -40,6 +40,30 @@ rmq_cmd_t *rmq_cmd_new(void)
     return cmd;
 }
 
+void rmq_cmd_head_save(rmq_cmd_head_t *h, const rmq_cmd_t *req)
+{
+    h->code = req->code;
+    h->language = req->language;
+    h->version = req->version;
+    h->opaque = req->opaque;
+    h->flag = req->flag;
+    h->serialize_type = req->serialize_type;
+}
+
+void rmq_cmd_head_restore(const rmq_cmd_head_t *h, rmq_cmd_t *out)
+{
+    out->code = h->code;
+    out->language = h->language;
+    out->version = h->version;
+    out->opaque = h->opaque;
+    out->flag = h->flag;
+    out->remark = NULL;
+    rmq_ext_init(&out->ext);
+    out->body = NULL;
+    out->body_len = 0;
+    out->serialize_type = h->serialize_type;
+}
+
 rmq_cmd_t *rmq_cmd_new_request(int32_t code)
 {
     rmq_cmd_t *cmd = rmq_cmd_new();

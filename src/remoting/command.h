@@ -75,6 +75,23 @@ rmq_cmd_t *rmq_cmd_dup_request(const rmq_cmd_t *req);
 void rmq_cmd_free(rmq_cmd_t *cmd);
 int32_t rmq_cmd_next_opaque(void);
 
+/* What answering a request reads of it (rmq_cmd_new_response, the replies
+ * of conn.h), for whoever answers after the request is gone: a few words,
+ * where a whole command with its inline extFields is a KiB. */
+typedef struct rmq_cmd_head {
+    int32_t code;
+    int language;
+    int32_t version;
+    int32_t opaque;
+    int32_t flag;
+    uint8_t serialize_type;
+} rmq_cmd_head_t;
+
+void rmq_cmd_head_save(rmq_cmd_head_t *h, const rmq_cmd_t *req);
+/* Makes *out a request with h's fields and nothing else (no remark,
+ * extFields or body; rmq_cmd_free is not needed), to answer with. */
+void rmq_cmd_head_restore(const rmq_cmd_head_t *h, rmq_cmd_t *out);
+
 void rmq_cmd_set_remark(rmq_cmd_t *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copies the bytes. */
 void rmq_cmd_set_body(rmq_cmd_t *cmd, const void *p, size_t n);

@@ -114,7 +114,7 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
     e->key_classes |= cls;
     if (kv) {
         kv->value = pool_strndup(e, value, vlen); /* the old bytes stay until free */
-        kv->vlen = vlen;
+        kv->vlen = (uint32_t)vlen;
         return;
     }
     if (e->n == e->cap) {
@@ -127,8 +127,8 @@ void rmq_ext_setn(rmq_ext_t *e, const char *key, size_t klen, const char *value,
         e->cap = cap;
     }
     e->kv[e->n].key = pool_strndup(e, key, klen);
-    e->kv[e->n].klen = klen;
-    e->kv[e->n].vlen = vlen;
+    e->kv[e->n].klen = (uint32_t)klen;
+    e->kv[e->n].vlen = (uint32_t)vlen;
     e->kv[e->n].value = pool_strndup(e, value, vlen);
     e->n++;
 }
