@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,24 +55,32 @@ static int64_t max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-/* The direct descriptor of mf, opened once per file; -1 when the file
- * system refuses O_DIRECT (tmpfs), where unwritten blocks do not exist. */
+/* The direct descriptor of mf, opened once per file; -1 when the file has
+ * holes, or its file system refuses O_DIRECT (tmpfs, where unwritten blocks
+ * do not exist). */
 static int direct_fd(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf)
 {
     if (z->fd >= 0 && z->fd_start == mf->start)
         return z->fd;
     if (z->fd >= 0)
         close(z->fd);
-    z->fd = open(mf->path, O_WRONLY | O_DIRECT | O_CLOEXEC);
     z->fd_start = mf->start;
+    /* Only a file whose blocks are all allocated: zeros into the holes of
+     * one opened from disk would take disk space ahead of its writer, which
+     * reserves what it needs itself, with headroom for the consume queues. */
+    struct stat st;
+    if (fstat(mf->fd, &st) != 0 || (int64_t)st.st_blocks * 512 < (int64_t)mf->size) {
+        z->fd = -1;
+        return -1;
+    }
+    z->fd = open(mf->path, O_WRONLY | O_DIRECT | O_CLOEXEC);
     if (z->fd < 0)
         RMQ_LOGD("store", "no zeroing ahead in %s: %s", mf->path, strerror(errno));
     return z->fd;
 }
 
-/* Writes zeros over [from, to) of mf, in aligned pieces; false on an error
- * (a full disk, for a file opened from disk that has holes: its writer
- * reserves what it needs itself). */
+/* Writes zeros over [from, to) of mf, in aligned pieces; false when the file
+ * takes none (see direct_fd) or on an error. */
 static bool write_zeros(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf, int64_t from, int64_t to)
 {
     int fd = direct_fd(z, mf);
