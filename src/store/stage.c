@@ -340,8 +340,13 @@ void rmq_stage_stop(rmq_stage_t *st)
         futex_wake_all(&st->work_seq);
         pthread_join(st->thread, NULL);
     }
-    rmq_zero_ahead_stop(st->zero);
+    /* A group commit may still drain (its writes announce themselves to
+     * the zeroing thread): take the thread away between two drains. */
+    pthread_mutex_lock(&st->drain_lock);
+    rmq_zero_ahead_t *z = st->zero;
     st->zero = NULL;
+    pthread_mutex_unlock(&st->drain_lock);
+    rmq_zero_ahead_stop(z);
 }
 
 void rmq_stage_free(rmq_stage_t *st)

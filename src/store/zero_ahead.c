@@ -9,17 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/time.h"
 #include "store/zero_ahead.h"
 
 /* The appender wakes the thread each time its end passes one of these. */
@@ -38,7 +35,7 @@ struct rmq_zero_ahead {
     int64_t want;             /* lock */
     int64_t appended;         /* lock: the appended end last reported */
     bool stop;                /* lock */
-    _Atomic int64_t next_kick; /* appender: report again at this end */
+    int64_t next_kick;        /* appender only: report again at this end */
     uint8_t *zeros;           /* RMQ_ZERO_CHUNK bytes, page aligned */
     uint8_t *rbuf;            /* READ_PIECE bytes: where cache-filling reads land */
     int fd;                   /* O_DIRECT descriptor of fd_start's file, or -1 */
@@ -170,7 +167,7 @@ rmq_zero_ahead_t *rmq_zero_ahead_start(rmq_mapped_queue_t *q, int64_t from)
     z->claim = INT64_MAX;
     z->cleared = z->zeroed = z->appended = from;
     z->want = from + RMQ_ZERO_WINDOW;
-    atomic_store(&z->next_kick, from + ZERO_STEP);
+    z->next_kick = from + ZERO_STEP;
     pthread_mutex_init(&z->lock, NULL);
     pthread_cond_init(&z->cond, NULL);
     if (posix_memalign((void **)&z->zeros, RMQ_OS_PAGE_SIZE, RMQ_ZERO_CHUNK) != 0)
@@ -192,9 +189,9 @@ rmq_zero_ahead_t *rmq_zero_ahead_start(rmq_mapped_queue_t *q, int64_t from)
 
 void rmq_zero_ahead_appended(rmq_zero_ahead_t *z, int64_t end)
 {
-    if (!z || end < atomic_load_explicit(&z->next_kick, memory_order_relaxed))
+    if (!z || end < z->next_kick)
         return;
-    atomic_store_explicit(&z->next_kick, end + ZERO_STEP, memory_order_relaxed);
+    z->next_kick = end + ZERO_STEP;
     pthread_mutex_lock(&z->lock);
     z->appended = max64(z->appended, end);
     z->want = max64(z->want, end + RMQ_ZERO_WINDOW);
