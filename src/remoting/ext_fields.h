@@ -24,7 +24,7 @@
 typedef struct rmq_ext_kv {
     char *key;
     char *value;
-    /* Lengths are 32-bit (a frame is at most 16 MiB): at 24 bytes an entry
+    /* Lengths are 32-bit (a header's length has 24 bits): at 24 bytes an entry
      * keeps a whole command under 1 KiB, where malloc serves it from its
      * per-thread cache; above, every command went through the large-request
      * path, which first consolidates the fast bins (1.4 % of the broker). */
