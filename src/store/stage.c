@@ -322,7 +322,7 @@ void rmq_stage_put(rmq_stage_t *st, rmq_mapped_file_t *mf, int64_t at, const uin
             wake_committer(st); /* a batch larger than the room: let it drain meanwhile */
     }
     rmq_mapped_file_set_staged(mf, staged, appended);
-    rmq_zero_ahead_appended(st->zero, at);
+    rmq_zero_ahead_appended(st->zero, mf->start, at);
     if (st->o.threaded)
         wake_committer(st);
 }

@@ -35,7 +35,8 @@ struct rmq_zero_ahead {
     int64_t want;             /* lock */
     int64_t appended;         /* lock: the appended end last reported */
     bool stop;                /* lock */
-    int64_t next_kick;        /* appender only: report again at this end */
+    int64_t next_kick;        /* appender only: report again at this end, */
+    int64_t kick_file;        /* or when appends go to another file than this one's */
     uint8_t *zeros;           /* RMQ_ZERO_CHUNK bytes, page aligned */
     uint8_t *rbuf;            /* READ_PIECE bytes: where cache-filling reads land */
     int fd;                   /* O_DIRECT descriptor of fd_start's file, or -1 */
@@ -167,7 +168,8 @@ rmq_zero_ahead_t *rmq_zero_ahead_start(rmq_mapped_queue_t *q, int64_t from)
     z->claim = INT64_MAX;
     z->cleared = z->zeroed = z->appended = from;
     z->want = from + RMQ_ZERO_WINDOW;
-    z->next_kick = from + ZERO_STEP;
+    z->next_kick = from; /* the first append reports: its file exists by then */
+    z->kick_file = -1;
     pthread_mutex_init(&z->lock, NULL);
     pthread_cond_init(&z->cond, NULL);
     if (posix_memalign((void **)&z->zeros, RMQ_OS_PAGE_SIZE, RMQ_ZERO_CHUNK) != 0)
@@ -187,11 +189,12 @@ rmq_zero_ahead_t *rmq_zero_ahead_start(rmq_mapped_queue_t *q, int64_t from)
     return z;
 }
 
-void rmq_zero_ahead_appended(rmq_zero_ahead_t *z, int64_t end)
+void rmq_zero_ahead_appended(rmq_zero_ahead_t *z, int64_t file_start, int64_t end)
 {
-    if (!z || end < z->next_kick)
+    if (!z || (end < z->next_kick && file_start == z->kick_file))
         return;
     z->next_kick = end + ZERO_STEP;
+    z->kick_file = file_start;
     pthread_mutex_lock(&z->lock);
     z->appended = max64(z->appended, end);
     z->want = max64(z->want, end + RMQ_ZERO_WINDOW);

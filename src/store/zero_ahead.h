@@ -40,9 +40,11 @@ typedef struct rmq_zero_ahead rmq_zero_ahead_t;
  * when it cannot run (no thread, or no aligned buffer); zeroing is then off
  * and nothing else changes. */
 rmq_zero_ahead_t *rmq_zero_ahead_start(rmq_mapped_queue_t *q, int64_t from);
-/* Appender: the log's appended end is now `end`.  Costs a comparison unless
- * the end passed the next step, when it wakes the thread. */
-void rmq_zero_ahead_appended(rmq_zero_ahead_t *z, int64_t end);
+/* Appender: the log's appended end is now `end`, in the file that starts at
+ * file_start.  Costs two comparisons unless the end passed the next step or
+ * moved to a new file (the thread waits for a file to be the log's before
+ * it zeroes in it), when it wakes the thread. */
+void rmq_zero_ahead_appended(rmq_zero_ahead_t *z, int64_t file_start, int64_t end);
 /* File writer, before writing the log below `limit`: waits while a range
  * being zeroed starts below limit, and keeps later zeros at or beyond it. */
 void rmq_zero_ahead_clear(rmq_zero_ahead_t *z, int64_t limit);

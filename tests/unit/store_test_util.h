@@ -2,9 +2,14 @@
 #ifndef RMQ_STORE_TEST_UTIL_H
 #define RMQ_STORE_TEST_UTIL_H
 
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -18,6 +23,28 @@ static inline char *st_tmpdir(void)
         return NULL;
     }
     return d;
+}
+
+/* 1 if [from, to) of the file holds an unwritten (preallocated, never
+ * written) extent, 0 if not, -1 when FIEMAP cannot tell (tmpfs). */
+static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    enum { N = 64 };
+    struct fiemap *fm = calloc(1, sizeof(*fm) + N * sizeof(struct fiemap_extent));
+    fm->fm_start = (uint64_t)from;
+    fm->fm_length = (uint64_t)(to - from);
+    fm->fm_flags = FIEMAP_FLAG_SYNC;
+    fm->fm_extent_count = N;
+    int r = ioctl(fd, FS_IOC_FIEMAP, fm) == 0 ? 0 : -1;
+    for (unsigned i = 0; r == 0 && i < fm->fm_mapped_extents; i++)
+        if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+            r = 1;
+    free(fm);
+    close(fd);
+    return r;
 }
 
 static inline void st_rmdir(const char *d)

@@ -11,13 +11,10 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <linux/fiemap.h>
-#include <linux/fs.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,28 +25,6 @@
 #include "store_test_util.h"
 
 #define FILE_SIZE (4 * 1024 * 1024)
-
-/* 1 if [from, to) of the file holds an unwritten extent, 0 if not, -1 when
- * FIEMAP cannot tell. */
-static int has_unwritten(const char *path, int64_t from, int64_t to)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    enum { N = 64 };
-    struct fiemap *fm = calloc(1, sizeof(*fm) + N * sizeof(struct fiemap_extent));
-    fm->fm_start = (uint64_t)from;
-    fm->fm_length = (uint64_t)(to - from);
-    fm->fm_flags = FIEMAP_FLAG_SYNC;
-    fm->fm_extent_count = N;
-    int r = ioctl(fd, FS_IOC_FIEMAP, fm) == 0 ? 0 : -1;
-    for (unsigned i = 0; r == 0 && i < fm->fm_mapped_extents; i++)
-        if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
-            r = 1;
-    free(fm);
-    close(fd);
-    return r;
-}
 
 typedef struct fx {
     char *dir;
@@ -84,7 +59,7 @@ static int teardown(void **state)
  * O_DIRECT: only there is there anything to convert. */
 static bool applies(const fx_t *f)
 {
-    if (has_unwritten(f->mf->path, 0, FILE_SIZE) != 1) {
+    if (st_has_unwritten(f->mf->path, 0, FILE_SIZE) != 1) {
         fprintf(stderr, "# skipped: no unwritten extents here\n");
         return false;
     }
@@ -101,7 +76,7 @@ static bool applies(const fx_t *f)
 static bool wait_written(const char *path, int64_t from, int64_t to)
 {
     for (int i = 0; i < 500; i++) {
-        if (has_unwritten(path, from, to) == 0)
+        if (st_has_unwritten(path, from, to) == 0)
             return true;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -151,7 +126,7 @@ static void racing_writer_keeps_its_bytes(void **state)
         rmq_zero_ahead_clear(z, at + (int64_t)n);
         assert_int_equal(rmq_pwrite_all(f->mf->fd, piece, n, at), 0);
         at += (int64_t)n;
-        rmq_zero_ahead_appended(z, at);
+        rmq_zero_ahead_appended(z, 0, at);
     }
     rmq_zero_ahead_stop(z);
     uint8_t *all = malloc(FILE_SIZE);
