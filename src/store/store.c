@@ -31,7 +31,9 @@ const rmq_conf_def_t rmq_store_conf_defs[] = {
          "bytes per commit log segment, allocated in full when created"),
     CONF(mappedFileSizeConsumeQueue, RMQ_CONF_INT, "6000000", 20, 2147483647,
          "bytes per consume queue file (rounded up to 20-byte entries)"),
-    CONF(flushDiskType, RMQ_CONF_STRING, "ASYNC_FLUSH", 0, 0, "ASYNC_FLUSH or SYNC_FLUSH"),
+    CONF(flushDiskType, RMQ_CONF_STRING, "ASYNC_FLUSH", 0, 0,
+         "ASYNC_FLUSH or SYNC_FLUSH (which also keeps the 8 MiB ahead of the log "
+         "written with zeros: docs/storage.md)"),
     CONF(flushIntervalCommitLog, RMQ_CONF_INT, "500", 1, 60000,
          "ms between commit log flushes (ASYNC_FLUSH)"),
     CONF(flushCommitLogLeastPages, RMQ_CONF_INT, "4", 0, 1048576,
