@@ -136,13 +136,17 @@ static bool zero_step(rmq_zero_ahead_t *z)
     z->claim = from;
     pthread_mutex_unlock(&z->lock);
     bool ok = write_zeros(z, mf, from, to);
-    if (ok)
-        cache_zeros(z, mf, from, to);
-    rmq_mapped_file_release(mf);
     pthread_mutex_lock(&z->lock);
     z->claim = INT64_MAX;
     z->zeroed = ok ? to : file_end; /* a file that takes no zeros is skipped */
     pthread_cond_broadcast(&z->cond);
+    pthread_mutex_unlock(&z->lock);
+    /* after the claim: a write that lands meanwhile only finds its page
+     * cached sooner, and what this read sees is thrown away */
+    if (ok)
+        cache_zeros(z, mf, from, to);
+    rmq_mapped_file_release(mf);
+    pthread_mutex_lock(&z->lock);
     return true;
 }
 
