@@ -24,19 +24,13 @@ int32_t rmq_cmd_next_opaque(void)
 
 rmq_cmd_t *rmq_cmd_new(void)
 {
-    /* Not calloc: the extFields' inline arrays (over a KiB) need no zeroes,
-     * and every command of every request would pay for them. */
+    /* Not calloc: the extFields' inline arrays need no zeroes, and every
+     * command of every request would pay for them. */
+    static const rmq_cmd_head_t fresh = {.language = RMQ_LANG_SELF,
+                                         .version = RMQ_VERSION_CURRENT,
+                                         .serialize_type = RMQ_SERIALIZE_JSON};
     rmq_cmd_t *cmd = rmq_malloc(sizeof(*cmd));
-    cmd->code = 0;
-    cmd->language = RMQ_LANG_SELF;
-    cmd->version = RMQ_VERSION_CURRENT;
-    cmd->opaque = 0;
-    cmd->flag = 0;
-    cmd->remark = NULL;
-    rmq_ext_init(&cmd->ext);
-    cmd->body = NULL;
-    cmd->body_len = 0;
-    cmd->serialize_type = RMQ_SERIALIZE_JSON;
+    rmq_cmd_head_restore(&fresh, cmd);
     return cmd;
 }
 
