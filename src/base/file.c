@@ -91,6 +91,19 @@ int rmq_pwrite_all(int fd, const void *data, size_t n, int64_t off)
     return 0;
 }
 
+void rmq_file_cache_range(int fd, int64_t off, int64_t n, void *buf, size_t bufsize)
+{
+    for (int64_t at = 0; at < n;) {
+        size_t len = (uint64_t)(n - at) < bufsize ? (size_t)(n - at) : bufsize;
+        ssize_t r = pread(fd, buf, len, (off_t)(off + at));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        at += r;
+    }
+}
+
 /* tmp -> write -> fsync -> close -> rename over the file -> fsync the
  * directory, so a crash leaves the old or the new file, never a torn one.
  * The previous content is kept as <path>.bak, as Apache RocketMQ does. */

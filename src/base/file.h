@@ -23,5 +23,9 @@ int rmq_file_write_atomic(const char *path, const void *data, size_t len);
 /* pwrite of all n bytes at off, across short writes and EINTR: 0, or -1
  * with errno set. */
 int rmq_pwrite_all(int fd, const void *data, size_t n, int64_t off);
+/* Reads [off, off + n) of fd into buf (bufsize bytes; what lands there is
+ * thrown away) piece by piece, for the page cache the reads fill.  Stops at
+ * the end of the file or at an error, which only leaves pages uncached. */
+void rmq_file_cache_range(int fd, int64_t off, int64_t n, void *buf, size_t bufsize);
 
 #endif

@@ -245,11 +245,8 @@ static void warm_read(rmq_mapped_queue_t *q, int fd, int64_t off, int64_t n)
 {
     if (!q->warm_buf)
         q->warm_buf = rmq_malloc(RMQ_WARM_READ);
-    for (int64_t at = 0; at < n; at += RMQ_WARM_READ) {
-        size_t len = n - at < RMQ_WARM_READ ? (size_t)(n - at) : RMQ_WARM_READ;
-        if (pread(fd, q->warm_buf, len, off + at) <= 0)
-            return; /* nothing to warm there; the writer's fault still works */
-    }
+    /* what is not warmed costs the writer's fault, nothing else */
+    rmq_file_cache_range(fd, off, n, q->warm_buf, RMQ_WARM_READ);
 }
 
 /* Called and returns with ahead_lock held: warms the next step. */

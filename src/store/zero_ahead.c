@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/zero_ahead.h"
@@ -77,39 +78,18 @@ static int direct_fd(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf)
     return z->fd;
 }
 
-/* Writes zeros over [from, to) of mf, in aligned pieces; false when the file
- * takes none (see direct_fd) or on an error. */
+/* Writes zeros over [from, to) of mf (at most RMQ_ZERO_CHUNK bytes); false
+ * when the file takes none (see direct_fd) or on an error. */
 static bool write_zeros(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf, int64_t from, int64_t to)
 {
     int fd = direct_fd(z, mf);
     if (fd < 0)
         return false;
-    for (int64_t at = from; at < to;) {
-        size_t n = (size_t)(to - at);
-        ssize_t w = pwrite(fd, z->zeros, n, (off_t)(at - mf->start));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            RMQ_LOGD("store", "zeroing ahead in %s stopped: %s", mf->path,
-                     w < 0 ? strerror(errno) : "short write");
-            return false;
-        }
-        at += w;
+    if (rmq_pwrite_all(fd, z->zeros, (size_t)(to - from), from - mf->start) != 0) {
+        RMQ_LOGD("store", "zeroing ahead in %s stopped: %s", mf->path, strerror(errno));
+        return false;
     }
     return true;
-}
-
-/* Reads [from, to) of mf back through the page cache.  The direct write
- * left no pages there, and a buffered write of part of a page that is not
- * cached must first read the page, now that its block is written: the
- * group commit's writes would wait for those reads, one per new page. */
-static void cache_zeros(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf, int64_t from, int64_t to)
-{
-    for (int64_t at = from; at < to; at += READ_PIECE) {
-        size_t n = (size_t)(to - at) < READ_PIECE ? (size_t)(to - at) : READ_PIECE;
-        if (pread(mf->fd, z->rbuf, n, (off_t)(at - mf->start)) <= 0)
-            return; /* the page cache only saves the writer a read */
-    }
 }
 
 /* Called and returns with the lock held: zeroes the next chunk, if any is
@@ -141,10 +121,14 @@ static bool zero_step(rmq_zero_ahead_t *z)
     z->zeroed = ok ? to : file_end; /* a file that takes no zeros is skipped */
     pthread_cond_broadcast(&z->cond);
     pthread_mutex_unlock(&z->lock);
-    /* after the claim: a write that lands meanwhile only finds its page
-     * cached sooner, and what this read sees is thrown away */
+    /* Read back through the page cache: the direct write left no pages
+     * there, and a buffered write of part of a page that is not cached must
+     * first read the page, now that its block is written; the group
+     * commit's writes would wait for those reads, one per new page.  After
+     * the claim: a write that lands meanwhile only finds its page cached
+     * sooner, and what this read sees is thrown away. */
     if (ok)
-        cache_zeros(z, mf, from, to);
+        rmq_file_cache_range(mf->fd, from - mf->start, to - from, z->rbuf, READ_PIECE);
     rmq_mapped_file_release(mf);
     pthread_mutex_lock(&z->lock);
     return true;
