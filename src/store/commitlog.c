@@ -68,9 +68,9 @@ static void store_bytes(rmq_store_t *s, rmq_mapped_file_t *mf, const uint8_t *p,
         rmq_stage_put(s->stage, mf, mf->start + pos, p, n, pos + (int64_t)n, next);
         return;
     }
+    rmq_mq_will_write(s->cl, mf->start + pos + (int64_t)n);
     memcpy(mf->base + pos, p, n);
     rmq_mapped_file_set_wrote(mf, next);
-    rmq_mq_wrote_to(s->cl, mf->start + next);
 }
 
 /* Copies the encoded batch into mf at its write position; caller holds put_lock. */

@@ -79,7 +79,7 @@ rmq_consume_queue_t *rmq_cq_new(const char *root, const char *topic, int32_t que
     char *dir = rmq_malloc(dlen);
     snprintf(dir, dlen, "%s/%" PRId32, cq->topic_dir, queue_id);
     cq->mq = rmq_mq_new(dir, file_size, false);
-    cq->mq->unmap_on_flush = true; /* entries are stored through the mapping */
+    cq->mq->flush_how = RMQ_FLUSH_UNMAP; /* entries are stored through the mapping */
     free(dir);
     atomic_init(&cq->min_logic, 0);
     atomic_init(&cq->max_phys, 0);

@@ -117,11 +117,22 @@ void rmq_mapped_file_set_staged(rmq_mapped_file_t *mf, int64_t staged, int64_t a
 /* Commit thread: bytes up to pos are in the file and readable. */
 void rmq_mapped_file_publish(rmq_mapped_file_t *mf, int64_t pos);
 
-/* fdatasync of [flushed, wrote) when at least least_pages pages are dirty, or any
- * dirty byte with least_pages 0, or always once the file is full.  With
- * unmap (a file written through its mapping) the pages to flush are first
- * dropped from this process's page tables; readers fault them in again from
- * the page cache.  Returns 0 (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
-int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages, bool unmap);
+/* Ways of flushing (rmq_mapped_file_flush's how). */
+enum {
+    /* A file written through its mapping: the pages to flush are first
+     * dropped from this process's page tables; readers fault them in again
+     * from the page cache. */
+    RMQ_FLUSH_UNMAP = 1,
+    /* Only [flushed, wrote) is written back (msync of that range), not every
+     * dirty page of the file: the pages beyond hold zeros written ahead of
+     * the writer (rmq_mq_warm_window). */
+    RMQ_FLUSH_RANGE = 2,
+};
+
+/* Makes [flushed, wrote) durable when at least least_pages pages are dirty,
+ * or any dirty byte with least_pages 0, or always once the file is full:
+ * fdatasync, or msync of the range with RMQ_FLUSH_RANGE in how.  Returns 0
+ * (flushed or nothing to do) or ROCKETMQ_ERR__IO. */
+int rmq_mapped_file_flush(rmq_mapped_file_t *mf, int least_pages, unsigned how);
 
 #endif

@@ -317,9 +317,10 @@ static int start_threads(rmq_store_t *s, char *err, size_t errlen)
                      "(transientStorePoolEnable)", s->cfg.transientStoreRingSize);
     } else {
         /* Appends copy into the mapping: warm the pages in front of the
-         * writer, and unmap what a flush writes back (mapped_queue.h). */
+         * writer (its flushes then write back only what was written), and
+         * unmap what a flush writes back (mapped_queue.h). */
         rmq_mq_warm_window(s->cl, RMQ_WARM_WINDOW);
-        s->cl->unmap_on_flush = true;
+        s->cl->flush_how |= RMQ_FLUSH_UNMAP;
     }
     if (rmq_mq_start_ahead(s->cl) != 0 ||
         pthread_create(&s->dispatch_thread, NULL, rmq_dispatch_main, s) != 0 ||

@@ -26,8 +26,10 @@ static inline char *st_tmpdir(void)
 }
 
 /* 1 if [from, to) of the file holds an unwritten (preallocated, never
- * written) extent, 0 if not, -1 when FIEMAP cannot tell (tmpfs). */
-static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
+ * written) extent, 0 if not, -1 when FIEMAP cannot tell (tmpfs).  With
+ * sync, the file's dirty pages are written back first; without, it tells
+ * what is on the disk now. */
+static inline int st_unwritten(const char *path, int64_t from, int64_t to, int sync)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -36,7 +38,7 @@ static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
     struct fiemap *fm = calloc(1, sizeof(*fm) + N * sizeof(struct fiemap_extent));
     fm->fm_start = (uint64_t)from;
     fm->fm_length = (uint64_t)(to - from);
-    fm->fm_flags = FIEMAP_FLAG_SYNC;
+    fm->fm_flags = sync ? FIEMAP_FLAG_SYNC : 0;
     fm->fm_extent_count = N;
     int r = ioctl(fd, FS_IOC_FIEMAP, fm) == 0 ? 0 : -1;
     for (unsigned i = 0; r == 0 && i < fm->fm_mapped_extents; i++)
@@ -45,6 +47,11 @@ static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
     free(fm);
     close(fd);
     return r;
+}
+
+static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
+{
+    return st_unwritten(path, from, to, 1);
 }
 
 static inline void st_rmdir(const char *d)

@@ -647,7 +647,7 @@ static void flush_unmaps_written_pages(void **state)
     memset(mf->base, 'x', MIB + 100);
     rmq_mapped_file_set_wrote(mf, MIB + 100);
     assert_int_equal(mapped_pages(mf->base, PAGES + 1), PAGES + 1);
-    assert_int_equal(rmq_mapped_file_flush(mf, 0, true), 0);
+    assert_int_equal(rmq_mapped_file_flush(mf, 0, RMQ_FLUSH_UNMAP), 0);
     assert_int_equal(mapped_pages(mf->base, PAGES), 0);
     assert_int_equal(mapped_pages(mf->base + MIB, 1), 1); /* still being filled */
     char back[4096];
@@ -660,7 +660,7 @@ static void flush_unmaps_written_pages(void **state)
     }
     memset(mf->base + 2 * MIB, 'y', MIB);
     rmq_mapped_file_set_wrote(mf, 3 * MIB);
-    assert_int_equal(rmq_mapped_file_flush(mf, 0, false), 0);
+    assert_int_equal(rmq_mapped_file_flush(mf, 0, 0), 0);
     assert_int_equal(mapped_pages(mf->base + 2 * MIB, PAGES), PAGES);
     rmq_mapped_file_destroy(mf);
     st_rmdir(dir);
@@ -706,7 +706,7 @@ static void mapped_appends_warm_and_unmap(void **state)
      * writer's thread, covers the first read_ahead_kb of the file, 8 MiB
      * on this project's machine; past 3 MiB + 6.5 MiB only warming reaches.)
      * Not on tmpfs, where allocating the segment already made every page
-     * resident and reading a hole brings in nothing. */
+     * resident. */
     struct statfs fs;
     assert_int_equal(fstatfs(fd, &fs), 0);
     if (fs.f_type != TMPFS_MAGIC) {
@@ -717,8 +717,8 @@ static void mapped_appends_warm_and_unmap(void **state)
                 usleep(10000);
         }
         assert_true(warm);
-        /* Bounded: the window, plus what the kernel reads ahead of the
-         * warming reads (up to twice read_ahead_kb, 8 MiB here). */
+        /* Bounded: the window (the writer's faults read around it by
+         * read_ahead_kb at most). */
         assert_false(cached(map, end + 48 * 1024 * 1024));
     }
 
