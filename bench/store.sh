@@ -9,12 +9,13 @@
 #   bench/store.sh [BUILD_DIR]        (default: build; builds nothing)
 #   env: DIR (default /var/tmp; must be on the disk to measure, not tmpfs),
 #        ASYNC_SECONDS (10), ASYNC_MIB (1024), SYNC_SECONDS (3),
-#        RECOVERY_MIB (1024), SEGMENT_MIB (1024)
+#        RECOVERY_MIB (1024), SEGMENT_MIB (1024), REPS (3: runs of each
+#        ASYNC_FLUSH case, the median reported)
 #
 # Prints Markdown tables, the command that produced them and the driver's JSON
 # line.  A missed target gets a WARNING line, but the exit code stays 0:
 # benchmarks report, they do not gate.  Needs about 1.5 GiB free in DIR for
-# the defaults, and about two minutes.
+# the defaults, and about five minutes.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -24,6 +25,7 @@ ASYNC_MIB=${ASYNC_MIB:-1024}
 SYNC_SECONDS=${SYNC_SECONDS:-3}
 RECOVERY_MIB=${RECOVERY_MIB:-1024}
 SEGMENT_MIB=${SEGMENT_MIB:-1024}
+REPS=${REPS:-3}
 TARGET_ASYNC_PCT=70
 TARGET_SYNC_X=20
 TARGET_RECOVERY_S=3
@@ -45,7 +47,7 @@ trap cleanup EXIT
 
 CMD=("$BIN" --async-seconds "$ASYNC_SECONDS" --async-mib "$ASYNC_MIB"
     --sync-seconds "$SYNC_SECONDS" --recovery-mib "$RECOVERY_MIB"
-    --segment-mib "$SEGMENT_MIB" "$TMP")
+    --segment-mib "$SEGMENT_MIB" --reps "$REPS" "$TMP")
 JSON=$("${CMD[@]}")
 
 # j KEY: the value stored under KEY in the driver's flat JSON line.
@@ -91,6 +93,10 @@ echo "Two append paths: **mmap**, the default (records copied into the mapped se
     "appending thread), and **staged** (transientStorePoolEnable=true: records copied into a" \
     "32 MiB ring, written to the segment with pwrite(2) in whole pages by a commit thread)."
 echo
+echo "Each case ran $(j async_128_w1_reps) times, and so did each raw run; the table shows the" \
+    "medians (store msg/s, the ratios: of the median store run), the slowest and fastest run" \
+    "in brackets."
+echo
 echo "| path | body (record) | writers | messages | store msg/s | store MB/s | raw write(2)+fsync MB/s | raw mmap+msync MB/s | store / write(2) | store / mmap |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for mode in async staged; do
@@ -103,8 +109,10 @@ for mode in async staged; do
         r_write=$(pct "$(j "${k}_ratio_write")")
         r_mmap=$(pct "$(j "${k}_ratio_mmap")")
         echo "| $name | $body B ($(j "${k}_record_bytes") B) | $w | $(int "$(j "${k}_msgs")") |" \
-            "$(int "$(j "${k}_msgs_per_s")") | $(int "$(j "${k}_mb_per_s")") |" \
-            "$(int "$(j "${k}_write_mb_per_s")") | $(int "$(j "${k}_mmap_mb_per_s")") |" \
+            "$(int "$(j "${k}_msgs_per_s")") |" \
+            "$(int "$(j "${k}_mb_per_s")") ($(int "$(j "${k}_mb_per_s_min")")-$(int "$(j "${k}_mb_per_s_max")")) |" \
+            "$(int "$(j "${k}_write_mb_per_s")") ($(int "$(j "${k}_write_mb_per_s_min")")-$(int "$(j "${k}_write_mb_per_s_max")")) |" \
+            "$(int "$(j "${k}_mmap_mb_per_s")") |" \
             "$r_write % | $r_mmap % |"
         if ((w == 1 && r_write < TARGET_ASYNC_PCT)); then
             WARNINGS+=("ASYNC_FLUSH $name $body B: $r_write % of the raw write(2) bandwidth (target >= $TARGET_ASYNC_PCT %)")
