@@ -10,7 +10,7 @@
 #   env: DIR (default /var/tmp; must be on the disk to measure, not tmpfs),
 #        ASYNC_SECONDS (10), ASYNC_MIB (1024), SYNC_SECONDS (3),
 #        RECOVERY_MIB (1024), SEGMENT_MIB (1024), REPS (3: runs of each
-#        ASYNC_FLUSH case, the median reported)
+#        ASYNC_FLUSH case and SYNC_FLUSH row, the median reported)
 #
 # Prints Markdown tables, the command that produced them and the driver's JSON
 # line.  A missed target gets a WARNING line, but the exit code stays 0:
@@ -122,7 +122,8 @@ done
 
 echo
 echo "SYNC_FLUSH puts (rmq_store_put_sync, 128 B bodies, each writer one put in flight)" \
-    "for ${SYNC_SECONDS} s per row, next to a loop of pwrite + fdatasync appending" \
+    "for ${SYNC_SECONDS} s per run, the rows taking turns for $(j sync_reps) rounds (each row:" \
+    "its median run), next to a loop of pwrite + fdatasync appending" \
     "$(j raw_fdatasync_record_bytes) B records to a preallocated file:"
 echo
 echo "| writers | msg/s | p50 ms | p99 ms | vs 1 writer | msgs per raw fdatasync |"

@@ -13,8 +13,9 @@
  *     --recovery-mib N    commit log size for the recovery runs (default 1024)
  *     --segment-mib N     mappedFileSizeCommitLog (default 1024, the default
  *                         of the store)
- *     --reps N            runs of each ASYNC_FLUSH case, store and raw alike;
- *                         the median is reported (default 3)
+ *     --reps N            runs of each ASYNC_FLUSH case (store and raw alike)
+ *                         and of each SYNC_FLUSH row; the median is
+ *                         reported (default 3)
  *     --only PART         async, staged, sync or recovery: one part (for
  *                         profiling)
  *
@@ -28,14 +29,16 @@
  *    of a store that appends into mapped files); runs that wrote the same
  *    bytes (within 0.1 %) share one set of raw runs.  Each store case and
  *    each raw run is made --reps times; the medians are reported, with the
- *    slowest and fastest run.  Every run starts after quiesce() (see there).  The four store runs twice: the default append
- *    path (mmap), then with transientStorePoolEnable (staged: a commit
- *    thread writes the records with pwrite), keys async_* and staged_*.
+ *    slowest and fastest run.  Every run starts after quiesce() (see
+ *    there).  The four store runs twice: the default append path (mmap),
+ *    then with transientStorePoolEnable (staged: a commit thread writes the
+ *    records with pwrite), keys async_* and staged_*.
  * 2. The raw fdatasync rate (pwrite of one 128 B-body record's size at the
  *    end of a preallocated file, then fdatasync, in a loop), and SYNC_FLUSH
  *    puts (rmq_store_put_sync, 128 B bodies) from 1, 16 and 64 writer
  *    threads; then 64 puts kept in flight by one thread with rmq_store_put
- *    and callbacks, as a broker's I/O threads drive the store.
+ *    and callbacks, as a broker's I/O threads drive the store.  The four
+ *    take turns for --reps rounds; each reports its median run.
  * 3. Recovery: a child process fills a commit log with 1 KiB messages and
  *    dies by SIGKILL right after its last put returned; the parent times
  *    rmq_store_open (crash recovery, the abort file present), then a reopen
@@ -875,9 +878,51 @@ static double run_inflight(rmq_store_t *s, int k, double seconds, int64_t *ok)
     return dt;
 }
 
+typedef struct sync_run {
+    int64_t ok;
+    double seconds, rate;
+    int64_t p50_us, p99_us;
+} sync_run_t;
+
+/* The run of median rate among runs[0..n) (the faster of the middle two). */
+static const sync_run_t *median_run(const sync_run_t *runs, int n)
+{
+    double rates[MAX_REPS];
+    for (int i = 0; i < n; i++)
+        rates[i] = runs[i].rate;
+    median(rates, n);
+    for (int i = 0; i < n; i++)
+        if (runs[i].rate == rates[n / 2])
+            return &runs[i];
+    return &runs[0];
+}
+
+/* One run of n blocked writers for seconds. */
+static void sync_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
+{
+    static writer_t w[MAX_WRITERS]; /* histograms: too large for the stack */
+    run_t r = {.s = s, .body_len = 128};
+    atomic_init(&r.claimed, 0);
+    double dt = run_writers(&r, w, n, sync_writer, seconds);
+    check_writers(w, n, "SYNC_FLUSH put");
+    int64_t ok = 0;
+    static hist_t h;
+    memset(&h, 0, sizeof(h));
+    for (int i = 0; i < n; i++) {
+        ok += w[i].ok;
+        hist_merge(&h, &w[i].hist);
+    }
+    *out = (sync_run_t){.ok = ok, .seconds = dt, .rate = (double)ok / dt,
+                        .p50_us = (int64_t)hist_pct(&h, 50), .p99_us = (int64_t)hist_pct(&h, 99)};
+}
+
+/* The writer counts take turns, g_reps rounds, so that a change in the
+ * disk's pace during the part falls on all of them; each reports its median
+ * run. */
 static void bench_sync(double seconds, int64_t segment)
 {
-    static const int writer_counts[] = {1, 16, 64};
+    enum { COUNTS = 3 };
+    static const int writer_counts[COUNTS] = {1, 16, 64};
     char root[PATH_MAX];
     path_in(root, sizeof(root), "sync");
     rmq_store_config_t cfg;
@@ -889,46 +934,38 @@ static void bench_sync(double seconds, int64_t segment)
     rmq_put_result_t res;
     if (rmq_store_put_sync(s, &m, 1, &res) != RMQ_PUT_OK)
         die("SYNC_FLUSH warm-up put: %s", rmq_put_status_name(res.status));
-    static writer_t w[MAX_WRITERS]; /* histograms: too large for the stack */
-    double single = 0;
-    for (size_t c = 0; c < sizeof(writer_counts) / sizeof(writer_counts[0]); c++) {
-        int n = writer_counts[c];
-        fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d writer(s)...", n);
-        run_t r = {.s = s, .body_len = 128};
-        atomic_init(&r.claimed, 0);
-        double dt = run_writers(&r, w, n, sync_writer, seconds);
-        check_writers(w, n, "SYNC_FLUSH put");
-        int64_t ok = 0;
-        static hist_t h;
-        memset(&h, 0, sizeof(h));
-        for (int i = 0; i < n; i++) {
-            ok += w[i].ok;
-            hist_merge(&h, &w[i].hist);
+    sync_run_t runs[COUNTS][MAX_REPS], cb[MAX_REPS];
+    for (int rep = 0; rep < g_reps; rep++) {
+        for (int c = 0; c < COUNTS; c++) {
+            fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d writer(s)...", writer_counts[c]);
+            sync_run(s, writer_counts[c], seconds, &runs[c][rep]);
+            fprintf(stderr, " %.0f msgs/s\n", runs[c][rep].rate);
         }
-        double rate = (double)ok / dt;
-        if (n == 1)
-            single = rate;
-        fprintf(stderr, " %.0f msgs/s\n", rate);
+        fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d in flight from one thread (callbacks)...",
+                SYNC_INFLIGHT);
+        cb[rep].seconds = run_inflight(s, SYNC_INFLIGHT, seconds, &cb[rep].ok);
+        cb[rep].rate = (double)cb[rep].ok / cb[rep].seconds;
+        fprintf(stderr, " %.0f msgs/s\n", cb[rep].rate);
+    }
+    json_int("sync_reps", g_reps);
+    double single = median_run(runs[0], g_reps)->rate;
+    for (int c = 0; c < COUNTS; c++) {
+        const sync_run_t *r = median_run(runs[c], g_reps);
         char k[64];
-#define SYNC_KEY(name) (snprintf(k, sizeof(k), "sync_w%d_%s", n, name), k)
-        json_int(SYNC_KEY("msgs"), ok);
-        json_num(SYNC_KEY("seconds"), dt);
-        json_num(SYNC_KEY("msgs_per_s"), rate);
-        json_int(SYNC_KEY("p50_us"), (int64_t)hist_pct(&h, 50));
-        json_int(SYNC_KEY("p99_us"), (int64_t)hist_pct(&h, 99));
-        json_num(SYNC_KEY("vs_w1"), single > 0 ? rate / single : 0);
+#define SYNC_KEY(name) (snprintf(k, sizeof(k), "sync_w%d_%s", writer_counts[c], name), k)
+        json_int(SYNC_KEY("msgs"), r->ok);
+        json_num(SYNC_KEY("seconds"), r->seconds);
+        json_num(SYNC_KEY("msgs_per_s"), r->rate);
+        json_int(SYNC_KEY("p50_us"), r->p50_us);
+        json_int(SYNC_KEY("p99_us"), r->p99_us);
+        json_num(SYNC_KEY("vs_w1"), single > 0 ? r->rate / single : 0);
 #undef SYNC_KEY
     }
-    fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d in flight from one thread (callbacks)...",
-            SYNC_INFLIGHT);
-    int64_t ok;
-    double dt = run_inflight(s, SYNC_INFLIGHT, seconds, &ok);
-    double rate = (double)ok / dt;
-    fprintf(stderr, " %.0f msgs/s\n", rate);
-    json_int("sync_cb64_msgs", ok);
-    json_num("sync_cb64_seconds", dt);
-    json_num("sync_cb64_msgs_per_s", rate);
-    json_num("sync_cb64_vs_w1", single > 0 ? rate / single : 0);
+    const sync_run_t *r = median_run(cb, g_reps);
+    json_int("sync_cb64_msgs", r->ok);
+    json_num("sync_cb64_seconds", r->seconds);
+    json_num("sync_cb64_msgs_per_s", r->rate);
+    json_num("sync_cb64_vs_w1", single > 0 ? r->rate / single : 0);
     rmq_store_close(s);
     rmq_conf_free(rmq_store_conf_defs, &cfg);
     rm_tree(root);
