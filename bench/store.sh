@@ -84,8 +84,8 @@ echo "ASYNC_FLUSH appends (rmq_store_put), up to $ASYNC_MIB MiB or ${ASYNC_SECON
 if [[ $(j page_reporting) == true ]]; then
     echo
     echo "This machine's balloon driver reports freed memory to the host, after which new" \
-        "page cache costs a host fault per page: every append run (store and raw) started" \
-        "only once freed memory was all reported, the same state for all" \
+        "page cache costs a host fault per page: every append run (store and raw), and the" \
+        "SYNC_FLUSH part, started only once freed memory was all reported, the same state for all" \
         "($(fix "$(j quiesce_s)" 0) s of waiting in all; see quiesce() in bench/store_bench.c)."
 fi
 echo
