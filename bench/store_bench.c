@@ -660,26 +660,33 @@ static double raw_mmap(int64_t bytes, int64_t alloc)
  * quiesce()), more than the code under test changes it. */
 static int g_reps = 3;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define MAX_REPS 15
 
-/* Sorts v[0..n) and returns its median. */
-static double median(double *v, int n)
+/* The median, smallest and largest of v[0..n) (n <= MAX_REPS), as indexes
+ * into v; with an even n the median is the larger of the middle two. */
+typedef struct spread {
+    int mid, lo, hi;
+} spread_t;
+
+static spread_t spread_of(const double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    int idx[MAX_REPS];
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && v[idx[j - 1]] > v[i]; j--)
+            idx[j] = idx[j - 1];
+        idx[j] = i;
+    }
+    return (spread_t){.mid = idx[n / 2], .lo = idx[0], .hi = idx[n - 1]};
 }
 
 /* The raw runs of an earlier store run are reused when this one wrote the
  * same bytes within RAW_REUSE_TOLERANCE: runs that all stop at the byte bound
  * differ by less than one record, and each raw run costs a quiesce. */
 #define RAW_REUSE_TOLERANCE 0.001
-#define MAX_REPS 15
 static int64_t g_raw_bytes = -1;
-static double g_raw_write_s[MAX_REPS], g_raw_mmap_s[MAX_REPS]; /* sorted */
+static double g_raw_write_s[MAX_REPS], g_raw_mmap_s[MAX_REPS];
+static spread_t g_raw_write, g_raw_mmap; /* of the two arrays above */
 
 static void raw_runs(int64_t bytes, int64_t segment)
 {
@@ -694,8 +701,8 @@ static void raw_runs(int64_t bytes, int64_t segment)
         g_raw_mmap_s[i] = raw_mmap(bytes, alloc);
         fprintf(stderr, " %.0f MB/s;", (double)bytes / g_raw_mmap_s[i] / 1e6);
     }
-    median(g_raw_write_s, g_reps);
-    median(g_raw_mmap_s, g_reps);
+    g_raw_write = spread_of(g_raw_write_s, g_reps);
+    g_raw_mmap = spread_of(g_raw_mmap_s, g_reps);
     g_raw_bytes = bytes;
 }
 
@@ -713,16 +720,10 @@ static void bench_async(size_t body_len, int writers, int64_t max_bytes, double 
         fprintf(stderr, " %.0f", mbs[i]);
     }
     fprintf(stderr, " MB/s;");
-    /* The median run by MB/s (with an even count, the faster of the middle
-     * two) stands for the store; its bytes scale the raw runs. */
-    double sorted[MAX_REPS];
-    memcpy(sorted, mbs, sizeof(double) * (size_t)g_reps);
-    median(sorted, g_reps);
-    double mid = sorted[g_reps / 2];
-    const async_res_t *r = &runs[0];
-    for (int i = 0; i < g_reps; i++)
-        if (mbs[i] == mid)
-            r = &runs[i];
+    /* The median run by MB/s stands for the store; its bytes scale the raw
+     * runs. */
+    spread_t sp = spread_of(mbs, g_reps);
+    const async_res_t *r = &runs[sp.mid];
     if (g_raw_bytes < 0 ||
         (double)llabs(r->bytes - g_raw_bytes) > RAW_REUSE_TOLERANCE * (double)g_raw_bytes)
         raw_runs(r->bytes, segment);
@@ -731,8 +732,8 @@ static void bench_async(size_t body_len, int writers, int64_t max_bytes, double 
     fputc('\n', stderr);
     /* Raw times scaled to this run's bytes (a difference of under 0.1 %). */
     double scale = (double)r->bytes / (double)g_raw_bytes;
-    double write_s = median(g_raw_write_s, g_reps) * scale;
-    double mmap_s = median(g_raw_mmap_s, g_reps) * scale;
+    double write_s = g_raw_write_s[g_raw_write.mid] * scale;
+    double mmap_s = g_raw_mmap_s[g_raw_mmap.mid] * scale;
     double mb = (double)r->bytes / 1e6;
 
     char k[64];
@@ -746,14 +747,14 @@ static void bench_async(size_t body_len, int writers, int64_t max_bytes, double 
     json_num(ASYNC_KEY("put_s"), r->put_s);
     json_num(ASYNC_KEY("total_s"), r->total_s);
     json_num(ASYNC_KEY("msgs_per_s"), (double)r->msgs / r->total_s);
-    json_num(ASYNC_KEY("mb_per_s"), mid);
-    json_num(ASYNC_KEY("mb_per_s_min"), sorted[0]);
-    json_num(ASYNC_KEY("mb_per_s_max"), sorted[g_reps - 1]);
+    json_num(ASYNC_KEY("mb_per_s"), mbs[sp.mid]);
+    json_num(ASYNC_KEY("mb_per_s_min"), mbs[sp.lo]);
+    json_num(ASYNC_KEY("mb_per_s_max"), mbs[sp.hi]);
     json_int(ASYNC_KEY("raw_bytes"), g_raw_bytes);
     json_num(ASYNC_KEY("write_s"), write_s);
     json_num(ASYNC_KEY("write_mb_per_s"), mb / write_s);
-    json_num(ASYNC_KEY("write_mb_per_s_min"), mb / (g_raw_write_s[g_reps - 1] * scale));
-    json_num(ASYNC_KEY("write_mb_per_s_max"), mb / (g_raw_write_s[0] * scale));
+    json_num(ASYNC_KEY("write_mb_per_s_min"), mb / (g_raw_write_s[g_raw_write.hi] * scale));
+    json_num(ASYNC_KEY("write_mb_per_s_max"), mb / (g_raw_write_s[g_raw_write.lo] * scale));
     json_num(ASYNC_KEY("mmap_s"), mmap_s);
     json_num(ASYNC_KEY("mmap_mb_per_s"), mb / mmap_s);
     json_num(ASYNC_KEY("ratio_write"), write_s / r->total_s);
@@ -885,17 +886,13 @@ typedef struct sync_run {
     int64_t p50_us, p99_us;
 } sync_run_t;
 
-/* The run of median rate among runs[0..n) (the faster of the middle two). */
+/* The run of median rate among runs[0..n). */
 static const sync_run_t *median_run(const sync_run_t *runs, int n)
 {
     double rates[MAX_REPS];
     for (int i = 0; i < n; i++)
         rates[i] = runs[i].rate;
-    median(rates, n);
-    for (int i = 0; i < n; i++)
-        if (runs[i].rate == rates[n / 2])
-            return &runs[i];
-    return &runs[0];
+    return &runs[spread_of(rates, n).mid];
 }
 
 /* One run of n blocked writers for seconds. */

@@ -160,11 +160,6 @@ void rmq_mapped_file_destroy(rmq_mapped_file_t *mf)
     rmq_mapped_file_release(mf);
 }
 
-static int64_t round_up(int64_t v, int64_t unit)
-{
-    return (v + unit - 1) / unit * unit;
-}
-
 /* posix_fallocate of [from, to): 0 or the error (it does not set errno). */
 static int allocate(int fd, int64_t from, int64_t to)
 {
@@ -182,7 +177,7 @@ int rmq_reserve_blocks(int fd, int64_t *reserved, int64_t size, int64_t upto)
     if (upto <= *reserved)
         return 0;
     /* A chunk ahead of the writer, so that most writes need no system call. */
-    int64_t end = round_up(upto, RMQ_RESERVE_CHUNK);
+    int64_t end = rmq_round_up(upto, RMQ_RESERVE_CHUNK);
     if (end > size)
         end = size;
     int rc = allocate(fd, *reserved, end);
@@ -191,7 +186,7 @@ int rmq_reserve_blocks(int fd, int64_t *reserved, int64_t size, int64_t upto)
          * (a nearly full disk fails a write later, not 64 KiB early).  The
          * mapping's pages: a fault backs a whole one. */
         long page = sysconf(_SC_PAGESIZE);
-        int64_t need = round_up(upto, page > RMQ_OS_PAGE_SIZE ? page : RMQ_OS_PAGE_SIZE);
+        int64_t need = rmq_round_up(upto, page > RMQ_OS_PAGE_SIZE ? page : RMQ_OS_PAGE_SIZE);
         if (need > size)
             need = size;
         if (need < end) {

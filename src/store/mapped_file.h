@@ -26,6 +26,12 @@
 #include <stdint.h>
 
 #define RMQ_OS_PAGE_SIZE 4096
+
+/* v rounded up to a multiple of unit (> 0). */
+static inline int64_t rmq_round_up(int64_t v, int64_t unit)
+{
+    return (v + unit - 1) / unit * unit;
+}
 /* Blocks of a sparse file are reserved this far ahead of the writer. */
 #define RMQ_RESERVE_CHUNK (64 * 1024)
 /* Free space a new preallocated file must leave (see rmq_mapped_file_create). */

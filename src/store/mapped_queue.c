@@ -273,7 +273,7 @@ static void warm_step(rmq_mapped_queue_t *q)
 {
     /* From a page boundary: no page is shared with the writer's bytes. */
     int64_t done = q->warm_done;
-    int64_t from = (done + RMQ_OS_PAGE_SIZE - 1) / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
+    int64_t from = rmq_round_up(done, RMQ_OS_PAGE_SIZE);
     rmq_mapped_file_t *mf = warm_target(q, from);
     if (q->warm_done != done) { /* the writer moved its guard meanwhile */
         if (mf)

@@ -44,11 +44,6 @@ struct rmq_zero_ahead {
     int64_t fd_start;
 };
 
-static int64_t page_up(int64_t v)
-{
-    return (v + RMQ_OS_PAGE_SIZE - 1) / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
-}
-
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
@@ -96,7 +91,7 @@ static bool write_zeros(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf, int64_
  * wanted.  False when there is nothing to do until the next report. */
 static bool zero_step(rmq_zero_ahead_t *z)
 {
-    int64_t from = page_up(max64(max64(z->zeroed, z->cleared), z->appended));
+    int64_t from = rmq_round_up(max64(max64(z->zeroed, z->cleared), z->appended), RMQ_OS_PAGE_SIZE);
     if (from >= z->want)
         return false;
     rmq_mapped_file_t *mf = rmq_mq_find(z->q, from);
@@ -107,7 +102,8 @@ static bool zero_step(rmq_zero_ahead_t *z)
      * multiple of a page: its last part stays as it is) */
     int64_t to = file_end / RMQ_OS_PAGE_SIZE * RMQ_OS_PAGE_SIZE;
     to = to < from + RMQ_ZERO_CHUNK ? to : from + RMQ_ZERO_CHUNK;
-    to = to < page_up(z->want) ? to : page_up(z->want);
+    int64_t want = rmq_round_up(z->want, RMQ_OS_PAGE_SIZE);
+    to = to < want ? to : want;
     if (to <= from) {
         z->zeroed = file_end;
         rmq_mapped_file_release(mf);
