@@ -134,6 +134,12 @@ int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mappe
     return 0;
 }
 
+bool rmq_mapped_file_allocated(const rmq_mapped_file_t *mf)
+{
+    struct stat st;
+    return fstat(mf->fd, &st) == 0 && (int64_t)st.st_blocks * 512 >= (int64_t)mf->size;
+}
+
 bool rmq_mapped_file_hold(rmq_mapped_file_t *mf)
 {
     if (atomic_load(&mf->destroyed))

@@ -76,6 +76,14 @@ int rmq_mapped_file_create(const char *dir, int64_t start, size_t size, bool pre
 int rmq_mapped_file_open(const char *path, int64_t start, size_t size, rmq_mapped_file_t **out,
                          char *err, size_t errlen);
 
+/* Any thread: true when every block of the file is allocated (a
+ * preallocated file); false for one with holes (as Apache RocketMQ leaves
+ * its files, and so one opened from disk may be), or when fstat fails.
+ * Zeros written ahead of a writer go only into the first kind: in the holes
+ * of the second they would take disk space the writer reserves itself, with
+ * headroom for the consume queues (rmq_mapped_file_reserve). */
+bool rmq_mapped_file_allocated(const rmq_mapped_file_t *mf);
+
 /* Any thread: true and a reference if the file is still in service. */
 bool rmq_mapped_file_hold(rmq_mapped_file_t *mf);
 void rmq_mapped_file_release(rmq_mapped_file_t *mf);

@@ -296,6 +296,10 @@ static void warm_step(rmq_mapped_queue_t *q)
     if (to > file_end)
         to = file_end;
     q->warm_done = to;
+    if (!rmq_mapped_file_allocated(mf)) { /* left to the writer's faults */
+        rmq_mapped_file_release(mf);
+        return;
+    }
     q->claim_from = from;
     q->claim_to = to;
     pthread_mutex_unlock(&q->ahead_lock);

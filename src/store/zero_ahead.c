@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -59,11 +58,7 @@ static int direct_fd(rmq_zero_ahead_t *z, const rmq_mapped_file_t *mf)
     if (z->fd >= 0)
         close(z->fd);
     z->fd_start = mf->start;
-    /* Only a file whose blocks are all allocated: zeros into the holes of
-     * one opened from disk would take disk space ahead of its writer, which
-     * reserves what it needs itself, with headroom for the consume queues. */
-    struct stat st;
-    if (fstat(mf->fd, &st) != 0 || (int64_t)st.st_blocks * 512 < (int64_t)mf->size) {
+    if (!rmq_mapped_file_allocated(mf)) {
         z->fd = -1;
         return -1;
     }
