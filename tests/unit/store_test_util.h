@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -52,6 +54,18 @@ static inline int st_unwritten(const char *path, int64_t from, int64_t to, int s
 static inline int st_has_unwritten(const char *path, int64_t from, int64_t to)
 {
     return st_unwritten(path, from, to, 1);
+}
+
+/* Whether the page holding off of the file mapped at map is in the page
+ * cache.  A failing mincore aborts the test: it answers neither way. */
+static inline bool st_cached(const uint8_t *map, int64_t off)
+{
+    unsigned char v = 0;
+    if (mincore((void *)(map + off / 4096 * 4096), 4096, &v) != 0) {
+        perror("mincore");
+        abort();
+    }
+    return v & 1;
 }
 
 static inline void st_rmdir(const char *d)

@@ -606,15 +606,6 @@ static void check_warm(const rmq_record_t *rec, int64_t offset, const void *arg)
     assert_memory_equal(rec->body, want, WARM_BODY);
 }
 
-/* Whether the page at off of the file mapped at map (size len) is in the
- * page cache. */
-static bool cached(const uint8_t *map, int64_t off)
-{
-    unsigned char v = 0;
-    assert_int_equal(mincore((void *)(map + off / 4096 * 4096), 4096, &v), 0);
-    return v & 1;
-}
-
 /* How many of the npages pages at addr are in this process's page tables
  * (/proc/self/pagemap, bit 63). */
 static int mapped_pages(const uint8_t *addr, int npages)
@@ -712,14 +703,14 @@ static void mapped_appends_warm_and_unmap(void **state)
     if (fs.f_type != TMPFS_MAGIC) {
         bool warm = false;
         for (int i = 0; i < 500 && !warm; i++) {
-            warm = cached(map, end + 6 * 1024 * 1024 + 512 * 1024);
+            warm = st_cached(map, end + 6 * 1024 * 1024 + 512 * 1024);
             if (!warm)
                 usleep(10000);
         }
         assert_true(warm);
         /* Bounded: the window (the writer's faults read around it by
          * read_ahead_kb at most). */
-        assert_false(cached(map, end + 48 * 1024 * 1024));
+        assert_false(st_cached(map, end + 48 * 1024 * 1024));
     }
 
     assert_int_equal(walk_queue(s, "Warm", 0, 0, check_warm, NULL), WARM_MSGS);

@@ -123,13 +123,6 @@ static void racing_writer_keeps_its_bytes(void **state)
     fx_free(f);
 }
 
-static bool cached(const uint8_t *map, int64_t off)
-{
-    unsigned char v = 0;
-    assert_int_equal(mincore((void *)(map + off / 4096 * 4096), 4096, &v), 0);
-    return v & 1;
-}
-
 /* The zeros fill the window in front of the writer, and the flush that
  * makes the written range durable leaves them to the page cache. */
 static void zeros_fill_the_window_and_stay_off_the_disk(void **state)
@@ -149,12 +142,12 @@ static void zeros_fill_the_window_and_stay_off_the_disk(void **state)
     int64_t end = rmq_mapped_file_appended(mf);
     bool warm = false;
     for (int i = 0; i < 500 && !warm; i++) {
-        warm = cached(mf->base, end + 7 * MIB);
+        warm = st_cached(mf->base, end + 7 * MIB);
         if (!warm)
             sleep_us(10000);
     }
     assert_true(warm);
-    assert_false(cached(mf->base, end + 12 * MIB)); /* bounded by the window */
+    assert_false(st_cached(mf->base, end + 12 * MIB)); /* bounded by the window */
     assert_int_equal(rmq_mq_flush_all(f->q), 0);
     assert_int_equal(rmq_mq_flushed_where(f->q), end);
     /* what was written is on the disk; the zeros past the guard are not */
