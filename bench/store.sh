@@ -114,35 +114,42 @@ for mode in async staged; do
             "$(int "$(j "${k}_write_mb_per_s")") ($(int "$(j "${k}_write_mb_per_s_min")")-$(int "$(j "${k}_write_mb_per_s_max")")) |" \
             "$(int "$(j "${k}_mmap_mb_per_s")") |" \
             "$r_write % | $r_mmap % |"
-        if ((w == 1 && r_write < TARGET_ASYNC_PCT)); then
+        # on the unrounded ratio: 69.6 % shows as 70 % but misses the target
+        if ((w == 1)) && awk -v x="$(j "${k}_ratio_write")" -v t="$TARGET_ASYNC_PCT" \
+            'BEGIN { exit !(100 * x < t) }'; then
             WARNINGS+=("ASYNC_FLUSH $name $body B: $r_write % of the raw write(2) bandwidth (target >= $TARGET_ASYNC_PCT %)")
         fi
     done
 done
 
 echo
-echo "SYNC_FLUSH puts (rmq_store_put_sync, 128 B bodies, each writer one put in flight)" \
-    "for ${SYNC_SECONDS} s per run, the rows taking turns for $(j sync_reps) rounds (each row:" \
-    "its median run), next to a loop of pwrite + fdatasync appending" \
+echo "SYNC_FLUSH puts of 128 B bodies for ${SYNC_SECONDS} s per run; each writer puts again" \
+    "as soon as its last put is acknowledged. Two kinds of writer: **threads**, each blocked" \
+    "in rmq_store_put_sync; **callbacks**, all on one driver thread, each answered by" \
+    "rmq_store_put's callback (how the broker's connections are writers: its I/O threads" \
+    "never wait on a put). The rows took turns for $(j sync_reps) rounds (each row: its" \
+    "median run), next to a loop of pwrite + fdatasync appending" \
     "$(j raw_fdatasync_record_bytes) B records to a preallocated file:"
 echo
-echo "| writers | msg/s | p50 ms | p99 ms | vs 1 writer | msgs per raw fdatasync |"
-echo "|---|---|---|---|---|---|"
+echo "| writers | kind | msg/s | p50 ms | p99 ms | vs 1 writer of its kind | msgs per raw fdatasync |"
+echo "|---|---|---|---|---|---|---|"
 RAW_SYNC=$(j raw_fdatasync_per_s)
-echo "| raw pwrite+fdatasync (floor) | $(int "$RAW_SYNC") syncs/s | $(ms "$(j raw_fdatasync_p50_us)") |" \
+echo "| raw pwrite+fdatasync (floor) | | $(int "$RAW_SYNC") syncs/s | $(ms "$(j raw_fdatasync_p50_us)") |" \
     "$(ms "$(j raw_fdatasync_p99_us)") | | 1 |"
-for w in 1 16 64; do
-    rate=$(j "sync_w${w}_msgs_per_s")
-    echo "| $w | $(int "$rate") | $(ms "$(j "sync_w${w}_p50_us")") | $(ms "$(j "sync_w${w}_p99_us")") |" \
-        "$(fix "$(j "sync_w${w}_vs_w1")" 1)x | $(fix "$(awk -v a="$rate" -v b="$RAW_SYNC" 'BEGIN { print (b > 0 ? a / b : 0) }')" 2) |"
+for kind in w cb; do
+    name=threads
+    [[ $kind == cb ]] && name=callbacks
+    for w in 1 16 64; do
+        rate=$(j "sync_${kind}${w}_msgs_per_s")
+        echo "| $w | $name | $(int "$rate") | $(ms "$(j "sync_${kind}${w}_p50_us")") |" \
+            "$(ms "$(j "sync_${kind}${w}_p99_us")") | $(fix "$(j "sync_${kind}${w}_vs_w1")" 1)x |" \
+            "$(fix "$(awk -v a="$rate" -v b="$RAW_SYNC" 'BEGIN { print (b > 0 ? a / b : 0) }')" 2) |"
+    done
+    X64=$(j "sync_${kind}64_vs_w1")
+    if awk -v x="$X64" -v t="$TARGET_SYNC_X" 'BEGIN { exit !(x < t) }'; then
+        WARNINGS+=("SYNC_FLUSH: 64 writers ($name) carry $(fix "$X64" 1)x the messages of one (target >= ${TARGET_SYNC_X}x)")
+    fi
 done
-CB=$(j sync_cb64_msgs_per_s)
-echo "| 64 in flight from 1 thread (rmq_store_put + callback) | $(int "$CB") | | |" \
-    "$(fix "$(j sync_cb64_vs_w1)" 1)x | $(fix "$(awk -v a="$CB" -v b="$RAW_SYNC" 'BEGIN { print (b > 0 ? a / b : 0) }')" 2) |"
-X64=$(j sync_w64_vs_w1)
-if awk -v x="$X64" -v t="$TARGET_SYNC_X" 'BEGIN { exit !(x < t) }'; then
-    WARNINGS+=("SYNC_FLUSH: 64 writers carry $(fix "$X64" 1)x the messages of one (target >= ${TARGET_SYNC_X}x)")
-fi
 
 echo
 echo "Recovery of a $(fix "$(awk -v b="$(j recovery_bytes)" 'BEGIN { print b / 1073741824 }')" 2) GiB" \

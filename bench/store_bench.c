@@ -35,11 +35,12 @@
  *    records with pwrite), keys async_* and staged_*.
  * 2. The raw fdatasync rate (pwrite of one 128 B-body record's size at the
  *    end of a preallocated file, then fdatasync, in a loop), and SYNC_FLUSH
- *    puts (rmq_store_put_sync, 128 B bodies) from 1, 16 and 64 writer
- *    threads; then 64 puts kept in flight by one thread with rmq_store_put
- *    and callbacks, as a broker's I/O threads drive the store.  The four
- *    take turns for --reps rounds; each reports its median run.  Both
- *    start after quiesce(), as the append runs do.
+ *    puts of 128 B bodies from 1, 16 and 64 writers, each writer putting
+ *    again once its last put is acknowledged, in two kinds: writer threads
+ *    blocked in rmq_store_put_sync, and writers answered by callback
+ *    (rmq_store_put) on one driver thread, as a broker's connections are.
+ *    The six take turns for --reps rounds; each reports its median run.
+ *    Both start after quiesce(), as the append runs do.
  * 3. Recovery: a child process fills a commit log with 1 KiB messages and
  *    dies by SIGKILL right after its last put returned; the parent times
  *    rmq_store_open (crash recovery, the abort file present), then a reopen
@@ -96,8 +97,6 @@
 #define CHILD_TIMEOUT_S 120
 /* Most writer threads of one run. */
 #define MAX_WRITERS 64
-/* Puts in flight in the callback-driven SYNC_FLUSH run. */
-#define SYNC_INFLIGHT 64
 #define JSON_MAX 8192
 
 /* ---- small helpers ---- */
@@ -806,77 +805,115 @@ static void bench_fdatasync(double seconds)
     json_int("raw_fdatasync_p99_us", (int64_t)hist_pct(&h, 99));
 }
 
-/* K puts in flight from one thread, each completed by its callback on the
- * flush thread: how a broker drives the store (its I/O threads never wait
- * on a put), so the group commit is measured without the two thread
- * switches per message that a blocked writer thread costs. */
-typedef struct inflight {
+/* Writers driven by callbacks, as a broker drives the store: its I/O
+ * threads never wait on a put, and each producer connection is a writer
+ * whose next send follows the acknowledgement of the last.  Here n writers
+ * live on one driver thread; each keeps exactly one put in flight and puts
+ * again once its callback (on the store's flush thread) has answered it.
+ * The same writers as the blocked threads, without the thread switches
+ * that 64 sleeping threads cost on each put. */
+typedef struct cb_writer {
+    struct cb_pool *pool;
+    int idx;
+    uint64_t put_ns; /* when its put in flight was made */
+} cb_writer_t;
+
+typedef struct cb_pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int inflight;
+    int ready[MAX_WRITERS]; /* lock: answered writers, to put again */
+    int nready;
+    int inflight;           /* lock */
     bool waiting, signalled;
     int64_t ok, failed;
     rmq_put_status_t first_error;
-} inflight_t;
+    hist_t hist;            /* put latency, µs */
+    cb_writer_t w[MAX_WRITERS];
+} cb_pool_t;
 
-static void on_inflight(const rmq_put_result_t *res, void *arg)
+static void on_cb_put(const rmq_put_result_t *res, void *arg)
 {
-    inflight_t *f = arg;
-    pthread_mutex_lock(&f->lock);
-    f->inflight--;
+    cb_writer_t *w = arg;
+    cb_pool_t *p = w->pool;
+    uint64_t us = (rmq_mono_ns() - w->put_ns) / 1000;
+    pthread_mutex_lock(&p->lock);
+    p->inflight--;
+    p->hist.n[hist_bucket(us)]++;
     if (res->status == RMQ_PUT_OK) {
-        f->ok++;
-    } else if (f->failed++ == 0) {
-        f->first_error = res->status;
+        p->ok++;
+        p->ready[p->nready++] = w->idx;
+    } else if (p->failed++ == 0) {
+        p->first_error = res->status;
     }
     /* One wake-up per sleep, as a broker's loop gets one uv_async wake for
-     * any number of completions posted before it runs. */
-    if (f->waiting && !f->signalled) {
-        f->signalled = true;
-        pthread_cond_signal(&f->cond);
+     * any number of answers posted before it runs. */
+    if (p->waiting && !p->signalled) {
+        p->signalled = true;
+        pthread_cond_signal(&p->cond);
     }
-    pthread_mutex_unlock(&f->lock);
+    pthread_mutex_unlock(&p->lock);
 }
 
-/* Waits until fewer than limit puts are in flight; called with f->lock held. */
-static void inflight_wait(inflight_t *f, int limit)
+/* Waits, with p->lock held, until a writer is ready (or, draining, until no
+ * put is in flight).  Every put is answered by syncFlushTimeout at the
+ * latest. */
+static void cb_wait(cb_pool_t *p, bool drain)
 {
-    while (f->inflight >= limit && f->inflight > 0) {
-        f->waiting = true;
-        f->signalled = false;
-        /* Every put is answered by syncFlushTimeout at the latest. */
-        pthread_cond_wait(&f->cond, &f->lock);
+    while (p->inflight > 0 && (drain || p->nready == 0)) {
+        p->waiting = true;
+        p->signalled = false;
+        pthread_cond_wait(&p->cond, &p->lock);
     }
-    f->waiting = false;
+    p->waiting = false;
 }
 
-static double run_inflight(rmq_store_t *s, int k, double seconds, int64_t *ok)
+static void cb_put(rmq_store_t *s, cb_pool_t *p, const rmq_msg_in_t *m, int idx)
 {
-    inflight_t f = {.inflight = 0};
-    pthread_mutex_init(&f.lock, NULL);
-    pthread_cond_init(&f.cond, NULL);
-    rmq_msg_in_t m;
-    make_msg(&m, 128, 0);
+    p->w[idx].put_ns = rmq_mono_ns();
+    rmq_store_put(s, &m[idx % 8], 1, on_cb_put, &p->w[idx]);
+}
+
+/* One run of n callback-driven writers for seconds: ok and the latency
+ * histogram into p (zeroed here); returns the seconds taken. */
+static double run_cb_writers(rmq_store_t *s, cb_pool_t *p, int n, double seconds)
+{
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    rmq_msg_in_t m[8];
+    for (int i = 0; i < 8; i++)
+        make_msg(&m[i], 128, i);
     uint64_t t0 = rmq_mono_ns(), deadline = t0 + (uint64_t)(seconds * 1e9);
-    bool failed = false;
-    while (!failed && rmq_mono_ns() < deadline) {
-        pthread_mutex_lock(&f.lock);
-        inflight_wait(&f, k);
-        f.inflight++;
-        failed = f.failed > 0;
-        pthread_mutex_unlock(&f.lock);
-        rmq_store_put(s, &m, 1, on_inflight, &f);
+    pthread_mutex_lock(&p->lock);
+    p->inflight = n;
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < n; i++) {
+        p->w[i] = (cb_writer_t){.pool = p, .idx = i};
+        cb_put(s, p, m, i);
     }
-    pthread_mutex_lock(&f.lock);
-    inflight_wait(&f, 1); /* drain */
-    pthread_mutex_unlock(&f.lock);
+    int batch[MAX_WRITERS];
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        cb_wait(p, false);
+        bool go = p->failed == 0 && rmq_mono_ns() < deadline;
+        int k = go ? p->nready : 0;
+        memcpy(batch, p->ready, (size_t)k * sizeof(int));
+        p->nready = 0;
+        p->inflight += k;
+        if (!go)
+            cb_wait(p, true);
+        pthread_mutex_unlock(&p->lock);
+        if (!go)
+            break;
+        for (int i = 0; i < k; i++)
+            cb_put(s, p, m, batch[i]);
+    }
     double dt = (double)(rmq_mono_ns() - t0) / 1e9;
-    if (f.failed)
-        die("SYNC_FLUSH put with callback: %" PRId64 " failed, first with %s", f.failed,
-            rmq_put_status_name(f.first_error));
-    pthread_mutex_destroy(&f.lock);
-    pthread_cond_destroy(&f.cond);
-    *ok = f.ok;
+    if (p->failed)
+        die("SYNC_FLUSH put with callback: %" PRId64 " failed, first with %s", p->failed,
+            rmq_put_status_name(p->first_error));
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
     return dt;
 }
 
@@ -914,9 +951,39 @@ static void sync_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
                         .p50_us = (int64_t)hist_pct(&h, 50), .p99_us = (int64_t)hist_pct(&h, 99)};
 }
 
-/* The writer counts take turns, g_reps rounds, so that a change in the
- * disk's pace during the part falls on all of them; each reports its median
- * run. */
+/* One run of n callback-driven writers for seconds. */
+static void cb_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
+{
+    static cb_pool_t p; /* histogram: too large for the stack */
+    double dt = run_cb_writers(s, &p, n, seconds);
+    *out = (sync_run_t){.ok = p.ok, .seconds = dt, .rate = (double)p.ok / dt,
+                        .p50_us = (int64_t)hist_pct(&p.hist, 50),
+                        .p99_us = (int64_t)hist_pct(&p.hist, 99)};
+}
+
+/* Each writer count's median run into the JSON line, keys PREFIX<n>_*,
+ * with its rate against the median of one writer of the same kind. */
+static void json_sync_rows(const char *prefix, const int *counts, int ncounts,
+                           sync_run_t runs[][MAX_REPS])
+{
+    double single = median_run(runs[0], g_reps)->rate;
+    for (int c = 0; c < ncounts; c++) {
+        const sync_run_t *r = median_run(runs[c], g_reps);
+        char k[64];
+#define SYNC_KEY(name) (snprintf(k, sizeof(k), "%s%d_%s", prefix, counts[c], name), k)
+        json_int(SYNC_KEY("msgs"), r->ok);
+        json_num(SYNC_KEY("seconds"), r->seconds);
+        json_num(SYNC_KEY("msgs_per_s"), r->rate);
+        json_int(SYNC_KEY("p50_us"), r->p50_us);
+        json_int(SYNC_KEY("p99_us"), r->p99_us);
+        json_num(SYNC_KEY("vs_w1"), single > 0 ? r->rate / single : 0);
+#undef SYNC_KEY
+    }
+}
+
+/* The writer counts and both kinds of writer take turns, g_reps rounds, so
+ * that a change in the disk's pace during the part falls on all of them;
+ * each reports its median run. */
 static void bench_sync(double seconds, int64_t segment)
 {
     enum { COUNTS = 3 };
@@ -932,38 +999,21 @@ static void bench_sync(double seconds, int64_t segment)
     rmq_put_result_t res;
     if (rmq_store_put_sync(s, &m, 1, &res) != RMQ_PUT_OK)
         die("SYNC_FLUSH warm-up put: %s", rmq_put_status_name(res.status));
-    sync_run_t runs[COUNTS][MAX_REPS], cb[MAX_REPS];
+    static sync_run_t threads[COUNTS][MAX_REPS], cbs[COUNTS][MAX_REPS];
     for (int rep = 0; rep < g_reps; rep++) {
         for (int c = 0; c < COUNTS; c++) {
-            fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d writer(s)...", writer_counts[c]);
-            sync_run(s, writer_counts[c], seconds, &runs[c][rep]);
-            fprintf(stderr, " %.0f msgs/s\n", runs[c][rep].rate);
+            int n = writer_counts[c];
+            fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d writer thread(s)...", n);
+            sync_run(s, n, seconds, &threads[c][rep]);
+            fprintf(stderr, " %.0f msgs/s\n", threads[c][rep].rate);
+            fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d writer(s) on callbacks...", n);
+            cb_run(s, n, seconds, &cbs[c][rep]);
+            fprintf(stderr, " %.0f msgs/s\n", cbs[c][rep].rate);
         }
-        fprintf(stderr, "SYNC_FLUSH, 128 B bodies, %d in flight from one thread (callbacks)...",
-                SYNC_INFLIGHT);
-        cb[rep].seconds = run_inflight(s, SYNC_INFLIGHT, seconds, &cb[rep].ok);
-        cb[rep].rate = (double)cb[rep].ok / cb[rep].seconds;
-        fprintf(stderr, " %.0f msgs/s\n", cb[rep].rate);
     }
     json_int("sync_reps", g_reps);
-    double single = median_run(runs[0], g_reps)->rate;
-    for (int c = 0; c < COUNTS; c++) {
-        const sync_run_t *r = median_run(runs[c], g_reps);
-        char k[64];
-#define SYNC_KEY(name) (snprintf(k, sizeof(k), "sync_w%d_%s", writer_counts[c], name), k)
-        json_int(SYNC_KEY("msgs"), r->ok);
-        json_num(SYNC_KEY("seconds"), r->seconds);
-        json_num(SYNC_KEY("msgs_per_s"), r->rate);
-        json_int(SYNC_KEY("p50_us"), r->p50_us);
-        json_int(SYNC_KEY("p99_us"), r->p99_us);
-        json_num(SYNC_KEY("vs_w1"), single > 0 ? r->rate / single : 0);
-#undef SYNC_KEY
-    }
-    const sync_run_t *r = median_run(cb, g_reps);
-    json_int("sync_cb64_msgs", r->ok);
-    json_num("sync_cb64_seconds", r->seconds);
-    json_num("sync_cb64_msgs_per_s", r->rate);
-    json_num("sync_cb64_vs_w1", single > 0 ? r->rate / single : 0);
+    json_sync_rows("sync_w", writer_counts, COUNTS, threads);
+    json_sync_rows("sync_cb", writer_counts, COUNTS, cbs);
     rmq_store_close(s);
     rmq_conf_free(rmq_store_conf_defs, &cfg);
     rm_tree(root);
