@@ -932,6 +932,14 @@ static const sync_run_t *median_run(const sync_run_t *runs, int n)
     return &runs[spread_of(rates, n).mid];
 }
 
+/* A run's numbers from what it acknowledged, in dt seconds, and its put
+ * latencies. */
+static sync_run_t sync_result(int64_t ok, double dt, const hist_t *h)
+{
+    return (sync_run_t){.ok = ok, .seconds = dt, .rate = (double)ok / dt,
+                        .p50_us = (int64_t)hist_pct(h, 50), .p99_us = (int64_t)hist_pct(h, 99)};
+}
+
 /* One run of n blocked writers for seconds. */
 static void sync_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
 {
@@ -947,8 +955,7 @@ static void sync_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
         ok += w[i].ok;
         hist_merge(&h, &w[i].hist);
     }
-    *out = (sync_run_t){.ok = ok, .seconds = dt, .rate = (double)ok / dt,
-                        .p50_us = (int64_t)hist_pct(&h, 50), .p99_us = (int64_t)hist_pct(&h, 99)};
+    *out = sync_result(ok, dt, &h);
 }
 
 /* One run of n callback-driven writers for seconds. */
@@ -956,9 +963,7 @@ static void cb_run(rmq_store_t *s, int n, double seconds, sync_run_t *out)
 {
     static cb_pool_t p; /* histogram: too large for the stack */
     double dt = run_cb_writers(s, &p, n, seconds);
-    *out = (sync_run_t){.ok = p.ok, .seconds = dt, .rate = (double)p.ok / dt,
-                        .p50_us = (int64_t)hist_pct(&p.hist, 50),
-                        .p99_us = (int64_t)hist_pct(&p.hist, 99)};
+    *out = sync_result(p.ok, dt, &p.hist);
 }
 
 /* Each writer count's median run into the JSON line, keys PREFIX<n>_*,
